@@ -1,0 +1,96 @@
+package auditevent
+
+import (
+	"strconv"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// OrgID returns the record's tenant key, or "" when it has none.
+func OrgID(lr plog.LogRecord) string {
+	return StrAttr(lr, AttrOrgID)
+}
+
+// EventID returns the record's event id, or "" when it has none.
+func EventID(lr plog.LogRecord) string {
+	return StrAttr(lr, AttrEventID)
+}
+
+// StrAttr returns the string attribute key of lr, or "" when it is absent or not a string.
+func StrAttr(lr plog.LogRecord, key string) string {
+	if v, ok := lr.Attributes().Get(key); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
+}
+
+// putString stores a source field that must be a string (or null, meaning absent).
+func putString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
+	switch v.Type() {
+	case pcommon.ValueTypeEmpty:
+		return nil
+	case pcommon.ValueTypeStr:
+		attrs.PutStr(attr, v.Str())
+		return nil
+	default:
+		return fieldErr(field, "must be a string, got "+typeName(v))
+	}
+}
+
+// requireString returns a source field that must be a non-empty string.
+func requireString(field string, v pcommon.Value, present bool) (string, error) {
+	if !present || v.Type() == pcommon.ValueTypeEmpty {
+		return "", fieldErr(field, "is required")
+	}
+	if v.Type() != pcommon.ValueTypeStr {
+		return "", fieldErr(field, "must be a string, got "+typeName(v))
+	}
+	if v.Str() == "" {
+		return "", fieldErr(field, "must not be empty")
+	}
+	return v.Str(), nil
+}
+
+// intOf reads an integer given as a JSON integer or as a string of digits (GoodData writes its
+// OCSF uids as strings).
+func intOf(field string, v pcommon.Value) (int64, error) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return v.Int(), nil
+	case pcommon.ValueTypeStr:
+		i, err := strconv.ParseInt(v.Str(), 10, 64)
+		if err != nil {
+			return 0, fieldErr(field, "must be an integer")
+		}
+		return i, nil
+	default:
+		return 0, fieldErr(field, "must be an integer or a string of digits, got "+typeName(v))
+	}
+}
+
+func typeName(v pcommon.Value) string {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return "a string"
+	case pcommon.ValueTypeInt, pcommon.ValueTypeDouble:
+		return "a number"
+	case pcommon.ValueTypeBool:
+		return "a boolean"
+	case pcommon.ValueTypeMap:
+		return "an object"
+	case pcommon.ValueTypeSlice:
+		return "an array"
+	case pcommon.ValueTypeEmpty:
+		return "null"
+	default:
+		return v.Type().String()
+	}
+}
+
+// ensureEventID gives the record a generated id when the source gave none.
+func ensureEventID(lr plog.LogRecord) {
+	if EventID(lr) == "" {
+		lr.Attributes().PutStr(AttrEventID, NewEventID())
+	}
+}
