@@ -1,0 +1,72 @@
+# auditship: `make run` shows the pipeline end to end, `make test` runs every test.
+# Tools are installed, pinned, into .tools/bin from the Go module proxy; nothing else is needed.
+
+SHELL := /bin/bash
+GO ?= go
+
+OCB_VERSION         := v0.164.0
+VERSITYGW_VERSION   := v1.8.0
+STATICCHECK_VERSION := v0.8.2
+
+TOOLS       := $(CURDIR)/.tools/bin
+OCB         := $(TOOLS)/builder
+VERSITYGW   := $(TOOLS)/versitygw
+STATICCHECK := $(TOOLS)/staticcheck
+COLLECTOR   := bin/otelcol-audit
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' -not -path './.tools/*' -not -path './.run/*') go.mod go.sum
+
+# Tests reach the pinned binaries through these.
+export VERSITYGW
+export AUDITSHIP_COLLECTOR := $(CURDIR)/$(COLLECTOR)
+
+.PHONY: all build run test unit bench lint tools clean
+
+all: build
+
+# A tool is reinstalled when its pinned version changes: the stamp names the version.
+$(TOOLS)/.builder-$(OCB_VERSION):
+	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	rm -f $(TOOLS)/.builder-* && touch $@
+$(OCB): $(TOOLS)/.builder-$(OCB_VERSION)
+
+$(TOOLS)/.versitygw-$(VERSITYGW_VERSION):
+	@echo "installing versitygw $(VERSITYGW_VERSION) (first time only, a few minutes)"
+	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	rm -f $(TOOLS)/.versitygw-* && touch $@
+$(VERSITYGW): $(TOOLS)/.versitygw-$(VERSITYGW_VERSION)
+
+$(TOOLS)/.staticcheck-$(STATICCHECK_VERSION):
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	rm -f $(TOOLS)/.staticcheck-* && touch $@
+$(STATICCHECK): $(TOOLS)/.staticcheck-$(STATICCHECK_VERSION)
+
+tools: $(OCB) $(VERSITYGW) $(STATICCHECK)
+
+build: $(COLLECTOR)
+
+$(COLLECTOR): $(OCB) builder-config.yaml $(GO_SOURCES)
+	$(OCB) --config builder-config.yaml
+	@mkdir -p bin
+	cp build/otelcol-audit/otelcol-audit $@
+
+run: $(COLLECTOR) $(VERSITYGW)
+	$(GO) run ./internal/cmd/rundemo -collector $(COLLECTOR) -versitygw $(VERSITYGW) \
+		-config testdata/demo.yaml -samples testdata/samples -workdir .run
+
+# Every test: unit tests, integration tests against versitygw, the end-to-end test of the
+# ocb-built binary, and lint.
+test: $(COLLECTOR) $(VERSITYGW) lint
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l receiver processor exporter internal); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+clean:
+	rm -rf bin build .run
