@@ -1,0 +1,45 @@
+// Package maskprocessor provides the `mask` processor, which replaces the values stored under
+// credential-like keys (password, clientSecret, X-Api-Key, ...) at any depth of a log record's
+// attributes and body, so that no secret reaches an S3 object, a log line or an error. It
+// matches keys, never values, and knows nothing of OCSF, receivers or S3.
+package maskprocessor
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/auditship/auditship/processor/maskprocessor/internal/metadata"
+)
+
+// NewFactory returns the factory of the `mask` processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		processor.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{Replacement: DefaultReplacement}
+}
+
+func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	oCfg := cfg.(*Config)
+	m, err := oCfg.compile()
+	if err != nil {
+		return nil, fmt.Errorf("mask processor: %w", err)
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("mask processor: create metrics: %w", err)
+	}
+	p := newMaskProcessor(m, oCfg.Replacement, tb, set.Logger)
+	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}))
+}

@@ -1,0 +1,123 @@
+package maskprocessor
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/auditship/auditship/internal/auditevent"
+)
+
+// credentialKeys must be masked: every spelling of every term, prefixed, suffixed by a number.
+var credentialKeys = []string{
+	"password", "Password", "PASSWORD", "user_password", "userPassword", "new-password", "db.password",
+	"old password", "password2", "password_1", "passwords", "passwd", "pwd", "db_pwd", "passphrase",
+	"keyPassphrase", "secret", "client_secret", "clientSecret", "CLIENT-SECRET", "webhookSecret",
+	"secrets", "token", "access_token", "accessToken", "refresh_token", "RefreshToken", "id_token",
+	"bearerToken", "X-Auth-Token", "sessionToken", "csrf_token", "jwt", "apiKey", "api_key", "API_KEY",
+	"x-api-key", "X-API-KEY", "apikeys", "privateKey", "private_key", "ssh.private_key",
+	"aws_secret_access_key", "secretKey", "accessKey", "encryption_key", "signingKey",
+	"authorization", "Authorization", "proxy-authorization", "credential", "credentials",
+	"aws_credentials", "connectionString", "connection_string", "jdbc.connectionString", "cookie",
+	"Set-Cookie", "password_",
+}
+
+// identifierKeys must stay visible: identifiers and descriptions of credentials, and the data
+// contract's own attributes.
+var identifierKeys = []string{
+	"API_KEY_ID", "api_key_id", "apiKeyId", auditevent.AttrAPIKeyID, "apiKeyName", "api_key_hint",
+	"tokenId", "token_id", "token_type", "tokenType", "tokenExpiresAt", "token_count", "max_tokens",
+	"input_tokens", "tokenizer", "sessionContextIdentifier", auditevent.AttrSessionContextIdentifier,
+	auditevent.AttrSessionContextType, "secret_name", "secretName", "secretArn", "secret_id",
+	"secretary", "secretsManagerArn", "password_policy", "passwordLastChanged", "passwordExpired",
+	"passwordless", "pwdLastSet", "credentialType", "credential_id", "credentialsProvider",
+	"authorizationType", "authorization_id", "keyId", "key", "publicKey", "public_key",
+	"aws_access_key_id", "encryption_key_id", "fingerprint", auditevent.AttrUserID,
+	auditevent.AttrUserEmail, "username", "login", "client_id", "clientId", auditevent.AttrClientAddress,
+	auditevent.AttrDescription, auditevent.AttrTarget, auditevent.AttrErrorCode, auditevent.AttrEventID,
+	auditevent.AttrOrgID, auditevent.AttrWorkspaceID, auditevent.AttrLoginType, auditevent.AttrResourceType,
+	auditevent.AttrDatastoreID, auditevent.AttrWebhookID, auditevent.AttrMaskCount, auditevent.AttrOCSFClassName,
+	"EVENT_TYPE", "ROLE_ID", "oauth", "auth_type", "description", "",
+}
+
+func defaultMatcher(t *testing.T) *matcher {
+	t.Helper()
+	m, err := (&Config{Replacement: DefaultReplacement}).compile()
+	require.NoError(t, err)
+	return m
+}
+
+func TestCredentialKeys(t *testing.T) {
+	require.GreaterOrEqual(t, len(credentialKeys), 40)
+	m := defaultMatcher(t)
+	var scratch []byte
+	for _, k := range credentialKeys {
+		assert.True(t, m.isCredentialKey(k, &scratch), "%q must be masked", k)
+	}
+}
+
+func TestIdentifierKeys(t *testing.T) {
+	require.GreaterOrEqual(t, len(identifierKeys), 40)
+	m := defaultMatcher(t)
+	var scratch []byte
+	for _, k := range identifierKeys {
+		assert.False(t, m.isCredentialKey(k, &scratch), "%q must not be masked", k)
+	}
+}
+
+func TestNormalise(t *testing.T) {
+	tests := map[string]string{
+		"API_KEY_ID":        "apikeyid",
+		"apiKeyId":          "apikeyid",
+		"api-key.id":        "apikeyid",
+		"Api Key Id":        "apikeyid",
+		"__":                "",
+		"x-api-key":         "xapikey",
+		"clé_secrète":       "clésecrète",
+		"audit.api_key.id":  "auditapikeyid",
+		"SessionContextID7": "sessioncontextid7",
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, string(normalise(nil, in)), in)
+	}
+}
+
+func TestExtraAndAllowKeys(t *testing.T) {
+	m, err := (&Config{
+		Replacement: DefaultReplacement,
+		ExtraKeys:   []string{"PIN_Code", "otp"},
+		AllowKeys:   []string{"next_page_token", "Set-Cookie"},
+	}).compile()
+	require.NoError(t, err)
+	var scratch []byte
+	for k, want := range map[string]bool{
+		"pinCode":         true,
+		"card.pin_code":   true,
+		"totp":            true,
+		"nextPageToken":   false, // allowed, normalised like the key
+		"next-page-token": false,
+		"page_token":      true, // allow is exact, not a suffix
+		"set_cookie":      false,
+		"cookie":          true,
+		"password":        true, // built-in terms stay
+	} {
+		assert.Equal(t, want, m.isCredentialKey(k, &scratch), k)
+	}
+}
+
+func TestMatcherDoesNotAllocate(t *testing.T) {
+	m, err := (&Config{Replacement: DefaultReplacement, AllowKeys: []string{"secret_hint"}}).compile()
+	require.NoError(t, err)
+	var scratch []byte
+	m.isCredentialKey("warm_up_the_scratch_buffer_password", &scratch)
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, k := range credentialKeys {
+			m.isCredentialKey(k, &scratch)
+		}
+		for _, k := range identifierKeys {
+			m.isCredentialKey(k, &scratch)
+		}
+	})
+	assert.Zero(t, allocs)
+}

@@ -1,0 +1,278 @@
+package maskprocessor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/processor/maskprocessor/internal/metadata"
+)
+
+// masked is what a masked value becomes by default.
+const masked = DefaultReplacement
+
+func TestMasking(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       *Config
+		attrs     map[string]any
+		body      any
+		wantAttrs map[string]any
+		wantBody  any
+		// wantCount is the expected mask.count; 0 means the attribute must be absent.
+		wantCount int64
+	}{
+		{
+			name:      "flat attributes",
+			attrs:     map[string]any{"password": "hunter2", auditevent.AttrAPIKeyID: "key-123", auditevent.AttrUserID: "u1"},
+			wantAttrs: map[string]any{"password": masked, auditevent.AttrAPIKeyID: "key-123", auditevent.AttrUserID: "u1"},
+			wantCount: 1,
+		},
+		{
+			name:      "nested map in the body",
+			body:      map[string]any{"parameters": map[string]any{"clientSecret": "s3cr3t", "clientId": "app-1"}},
+			wantBody:  map[string]any{"parameters": map[string]any{"clientSecret": masked, "clientId": "app-1"}},
+			wantCount: 1,
+		},
+		{
+			name: "maps inside arrays",
+			body: map[string]any{"users": []any{
+				map[string]any{"name": "a", "password": "p1"},
+				map[string]any{"name": "b", "password": "p2", "tokenId": "t-9"},
+			}},
+			wantBody: map[string]any{"users": []any{
+				map[string]any{"name": "a", "password": masked},
+				map[string]any{"name": "b", "password": masked, "tokenId": "t-9"},
+			}},
+			wantCount: 2,
+		},
+		{
+			name: "every scalar leaf under a credential key, structure kept",
+			body: map[string]any{"credentials": map[string]any{
+				"user": "u", "pass": "p", "nested": []any{int64(1), "x", map[string]any{"k": "v"}},
+				"enabled": true, "empty": "", "none": nil,
+			}},
+			wantBody: map[string]any{"credentials": map[string]any{
+				"user": masked, "pass": masked, "nested": []any{masked, masked, map[string]any{"k": masked}},
+				"enabled": true, "empty": "", "none": nil,
+			}},
+			wantCount: 5,
+		},
+		{
+			name:      "array under a credential key",
+			attrs:     map[string]any{"secrets": []any{"a", "b", ""}},
+			wantAttrs: map[string]any{"secrets": []any{masked, masked, ""}},
+			wantCount: 2,
+		},
+		{
+			name:      "numbers are masked, booleans are not",
+			attrs:     map[string]any{"pin_password": int64(1234), "token": 3.5, "has_password": true, "password": false},
+			wantAttrs: map[string]any{"pin_password": masked, "token": masked, "has_password": true, "password": false},
+			wantCount: 2,
+		},
+		{
+			name:      "bytes are masked",
+			attrs:     map[string]any{"private_key": []byte{1, 2, 3}},
+			wantAttrs: map[string]any{"private_key": masked},
+			wantCount: 1,
+		},
+		{
+			name:      "null and empty are left alone",
+			attrs:     map[string]any{"password": "", "token": nil},
+			wantAttrs: map[string]any{"password": "", "token": nil},
+		},
+		{
+			name: "name/value pairs naming a credential",
+			body: map[string]any{"parameters": []any{
+				map[string]any{"name": "password", "value": "p"},
+				map[string]any{"name": "warehouse", "value": "wh"},
+				map[string]any{"key": "API_KEY", "value": map[string]any{"a": "b"}},
+				map[string]any{"name": "api_key_id", "value": "k1"},
+			}},
+			wantBody: map[string]any{"parameters": []any{
+				map[string]any{"name": "password", "value": masked},
+				map[string]any{"name": "warehouse", "value": "wh"},
+				map[string]any{"key": "API_KEY", "value": map[string]any{"a": masked}},
+				map[string]any{"name": "api_key_id", "value": "k1"},
+			}},
+			wantCount: 2,
+		},
+		{
+			name:      "attributes are not a name/value pair",
+			attrs:     map[string]any{"name": "token", "value": "not a secret"},
+			wantAttrs: map[string]any{"name": "token", "value": "not a secret"},
+		},
+		{
+			name:     "a string body is left alone",
+			body:     "password=hunter2",
+			wantBody: "password=hunter2",
+		},
+		{
+			name:      "a slice body",
+			body:      []any{map[string]any{"token": "t"}, "plain"},
+			wantBody:  []any{map[string]any{"token": masked}, "plain"},
+			wantCount: 1,
+		},
+		{
+			name:      "deep nesting",
+			body:      map[string]any{"a": map[string]any{"b": []any{[]any{map[string]any{"c": map[string]any{"db.password": "x"}}}}}},
+			wantBody:  map[string]any{"a": map[string]any{"b": []any{[]any{map[string]any{"c": map[string]any{"db.password": masked}}}}}},
+			wantCount: 1,
+		},
+		{
+			name:      "configured replacement, extra and allowed keys",
+			cfg:       &Config{Replacement: "***", ExtraKeys: []string{"pin"}, AllowKeys: []string{"nextPageToken"}},
+			attrs:     map[string]any{"card_pin": "0000", "next_page_token": "cursor", "token": "t"},
+			wantAttrs: map[string]any{"card_pin": "***", "next_page_token": "cursor", "token": "***"},
+			wantCount: 2,
+		},
+		{
+			name:      "an Airkit row's identifiers stay",
+			attrs:     map[string]any{auditevent.AttrAPIKeyID: "k", auditevent.AttrSessionContextIdentifier: "token_1234", auditevent.AttrSourceFormat: auditevent.FormatAirkit, auditevent.AttrLoginType: "password"},
+			wantAttrs: map[string]any{auditevent.AttrAPIKeyID: "k", auditevent.AttrSessionContextIdentifier: "token_1234", auditevent.AttrSourceFormat: auditevent.FormatAirkit, auditevent.AttrLoginType: "password"},
+		},
+		{
+			name:      "mask.count adds to an earlier one",
+			attrs:     map[string]any{auditevent.AttrMaskCount: int64(2), "secret": "s"},
+			wantAttrs: map[string]any{"secret": masked},
+			wantCount: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			if cfg == nil {
+				cfg = &Config{Replacement: DefaultReplacement}
+			}
+			mt, err := cfg.compile()
+			require.NoError(t, err)
+			tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+			require.NoError(t, err)
+			p := newMaskProcessor(mt, cfg.Replacement, tb, zap.NewNop())
+
+			ld := plog.NewLogs()
+			lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+			require.NoError(t, lr.Attributes().FromRaw(tt.attrs))
+			if tt.body != nil {
+				require.NoError(t, lr.Body().FromRaw(tt.body))
+			}
+			for pass := 1; pass <= 2; pass++ {
+				// The second pass proves masking is idempotent: nothing changes, nothing is counted.
+				_, err = p.processLogs(context.Background(), ld)
+				require.NoError(t, err)
+				gotAttrs := lr.Attributes().AsRaw()
+				count, hasCount := gotAttrs[auditevent.AttrMaskCount]
+				delete(gotAttrs, auditevent.AttrMaskCount)
+				if tt.wantCount == 0 {
+					assert.False(t, hasCount, "pass %d: mask.count only when something was masked", pass)
+				} else {
+					assert.Equal(t, tt.wantCount, count, "pass %d: mask.count", pass)
+				}
+				if tt.wantAttrs == nil {
+					assert.Empty(t, gotAttrs, "pass %d", pass)
+				} else {
+					assert.Equal(t, tt.wantAttrs, gotAttrs, "pass %d", pass)
+				}
+				if tt.wantBody == nil {
+					assert.Equal(t, pcommon.ValueTypeEmpty, lr.Body().Type())
+				} else {
+					assert.Equal(t, tt.wantBody, lr.Body().AsRaw(), "pass %d", pass)
+				}
+			}
+		})
+	}
+}
+
+func counterValue(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
+	t.Helper()
+	got, err := tel.GetMetric(name)
+	if err != nil {
+		return 0
+	}
+	sum, ok := got.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "%s is a sum", name)
+	var total int64
+	for _, dp := range sum.DataPoints {
+		total += dp.Value
+	}
+	return total
+}
+
+func TestMetricsAndLogsNameNoValue(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := processortest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = zap.New(core)
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), set, createDefaultConfig(), sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+
+	const secret = "sup3r-s3cret-value"
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	lr := lrs.AppendEmpty()
+	lr.SetEventName("datasource_create")
+	lr.Attributes().PutStr("db.password", secret)
+	require.NoError(t, lr.Body().FromRaw(map[string]any{"parameters": []any{
+		map[string]any{"name": "token", "value": secret},
+		map[string]any{"clientSecret": map[string]any{"v": secret}},
+	}}))
+	lrs.AppendEmpty().Attributes().PutStr("user.id", "u1") // nothing to mask
+	require.NoError(t, p.ConsumeLogs(context.Background(), ld))
+
+	assert.Equal(t, 2, sink.LogRecordCount(), "no record is dropped")
+	assert.Equal(t, int64(3), counterValue(t, tel, metadata.MetricMaskedValues))
+	assert.Equal(t, int64(1), counterValue(t, tel, metadata.MetricMaskedRecords))
+
+	require.Equal(t, 1, logs.Len())
+	entry := logs.All()[0]
+	assert.Equal(t, []any{"attributes.db.password", "body.parameters[0].value", "body.parameters[1].clientSecret.v"}, entry.ContextMap()["paths"])
+	assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), secret)
+	assert.NotContains(t, fmt.Sprint(sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()), secret)
+}
+
+func BenchmarkProcessLogs(b *testing.B) {
+	mt, err := (&Config{Replacement: DefaultReplacement}).compile()
+	require.NoError(b, err)
+	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(b, err)
+	p := newMaskProcessor(mt, DefaultReplacement, tb, zap.NewNop())
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for i := range 1000 {
+		lr := lrs.AppendEmpty()
+		a := lr.Attributes()
+		for _, k := range []string{auditevent.AttrOrgID, auditevent.AttrEventID, auditevent.AttrUserID, auditevent.AttrUserEmail, auditevent.AttrClientAddress, auditevent.AttrAPIKeyID, auditevent.AttrSessionContextIdentifier, auditevent.AttrDescription} {
+			a.PutStr(k, strings.Repeat("v", 12))
+		}
+		if i%10 == 0 {
+			require.NoError(b, lr.Body().FromRaw(map[string]any{"parameters": map[string]any{"url": "jdbc:x", "username": "u", "password": "p"}}))
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := p.processLogs(context.Background(), ld); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/record")
+}
