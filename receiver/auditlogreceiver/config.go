@@ -1,0 +1,120 @@
+package auditlogreceiver
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+const (
+	defaultEndpoint   = "localhost:8088"
+	defaultPath       = "/v1/audit"
+	defaultRetryAfter = 5 * time.Second
+)
+
+// Config is the auditlog receiver's configuration.
+type Config struct {
+	// ServerConfig is the HTTP server: endpoint (default localhost:8088), tls, auth, cors,
+	// max_request_body_size (default 20 MiB; larger bodies are answered 413), timeouts and the rest
+	// of confighttp's server settings.
+	confighttp.ServerConfig `mapstructure:",squash"`
+
+	// Path is the URL path events are posted to. Default: /v1/audit.
+	Path string `mapstructure:"path"`
+
+	// RetryAfter is how long senders are told to wait (the Retry-After header, in whole seconds)
+	// when the pipeline cannot take their events right now, for example under memory pressure.
+	// Default: 5s.
+	RetryAfter time.Duration `mapstructure:"retry_after"`
+}
+
+var _ component.Config = (*Config)(nil)
+
+func createDefaultConfig() component.Config {
+	server := confighttp.NewDefaultServerConfig()
+	server.NetAddr.Endpoint = defaultEndpoint
+	return &Config{
+		ServerConfig: server,
+		Path:         defaultPath,
+		RetryAfter:   defaultRetryAfter,
+	}
+}
+
+// Validate reports every problem at once, each naming the key as the user wrote it.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint: must not be empty (for example localhost:8088)"))
+	}
+	switch {
+	case cfg.Path == "":
+		errs = append(errs, errors.New("path: must not be empty (for example /v1/audit)"))
+	case !strings.HasPrefix(cfg.Path, "/"):
+		errs = append(errs, errors.New("path: must start with /"))
+	case strings.ContainsAny(cfg.Path, "?# \t\r\n"):
+		errs = append(errs, errors.New("path: must be a plain URL path, without query, fragment or spaces"))
+	}
+	if cfg.RetryAfter < time.Second {
+		errs = append(errs, errors.New("retry_after: must be at least 1s, since Retry-After is sent in whole seconds"))
+	}
+	if cfg.MaxRequestBodySize < 0 {
+		errs = append(errs, errors.New("max_request_body_size: must not be negative (0 means the default, 20 MiB)"))
+	}
+	return errors.Join(errs...)
+}
+
+// Unmarshal exists because embedding confighttp.ServerConfig promotes its Unmarshal method,
+// which decodes only the server's keys and ignores the rest: without this one, `path` and
+// `retry_after` would be silently dropped. Going through conf.Unmarshal again lets confmap
+// decode the embedded server and our own fields separately. confmap then ignores unknown keys
+// (ServerConfig needs that to be squashed), so we check the top-level keys ourselves: a
+// misspelt key must fail start-up, not be ignored.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	var unknown []string
+	for _, key := range conf.AllKeys() {
+		top, _, _ := strings.Cut(key, confmap.KeyDelimiter)
+		if !slices.Contains(knownKeys, top) && !slices.Contains(unknown, top) {
+			unknown = append(unknown, top)
+		}
+	}
+	slices.Sort(unknown)
+	errs := make([]error, 0, len(unknown))
+	for _, key := range unknown {
+		errs = append(errs, fmt.Errorf("unknown key %q", key))
+	}
+	return errors.Join(errs...)
+}
+
+// knownKeys are the top-level keys Config accepts, read from its mapstructure tags (through
+// squashed structs) so that new confighttp settings are accepted without a change here.
+var knownKeys = topLevelKeys(reflect.TypeFor[Config]())
+
+func topLevelKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+		switch {
+		case name == "-":
+		case slices.Contains(strings.Split(opts, ","), "squash") && f.Type.Kind() == reflect.Struct:
+			keys = append(keys, topLevelKeys(f.Type)...)
+		case name != "":
+			keys = append(keys, name)
+		default:
+			keys = append(keys, f.Name)
+		}
+	}
+	return keys
+}

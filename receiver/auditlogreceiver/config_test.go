@@ -1,0 +1,90 @@
+package auditlogreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	custom := createDefaultConfig().(*Config)
+	custom.NetAddr.Endpoint = "127.0.0.1:9411"
+	custom.Path = "/ingest/audit"
+	custom.MaxRequestBodySize = 1 << 20
+	custom.RetryAfter = 10 * time.Second
+	custom.IncludeMetadata = true
+
+	tests := []struct {
+		name string
+		want *Config
+		// wantErrs are fragments of the error, each naming a key.
+		wantErrs []string
+	}{
+		{name: "", want: createDefaultConfig().(*Config)},
+		{name: "custom", want: custom},
+		{name: "path_without_slash", wantErrs: []string{"path: must start with /"}},
+		{name: "path_with_query", wantErrs: []string{"path: must be a plain URL path"}},
+		{name: "retry_after_too_short", wantErrs: []string{"retry_after: must be at least 1s"}},
+		{name: "negative_body_size", wantErrs: []string{"max_request_body_size: must not be negative"}},
+		{name: "empty_endpoint", wantErrs: []string{"endpoint: must not be empty"}},
+		{name: "everything_wrong", wantErrs: []string{"endpoint: must not be empty", "path: must not be empty", "retry_after: must be at least 1s"}},
+		{name: "unknown_key", wantErrs: []string{`unknown key "pth"`, `unknown key "retry_afer"`}},
+	}
+	for _, tt := range tests {
+		t.Run("auditlog/"+tt.name, func(t *testing.T) {
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
+			require.NoError(t, err)
+			// As the collector does it: into a pointer to the interface holding the default.
+			cfg := NewFactory().CreateDefaultConfig()
+			err = sub.Unmarshal(&cfg)
+			if err == nil {
+				err = cfg.(*Config).Validate()
+			}
+			if tt.wantErrs == nil {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, cfg)
+				return
+			}
+			require.Error(t, err)
+			for _, want := range tt.wantErrs {
+				assert.ErrorContains(t, err, want)
+			}
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, "localhost:8088", cfg.NetAddr.Endpoint)
+	assert.Equal(t, "/v1/audit", cfg.Path)
+	assert.Equal(t, 5*time.Second, cfg.RetryAfter)
+	assert.NoError(t, cfg.Validate())
+}
+
+// The embedded server configuration brings an Unmarshal method that would decode its own keys
+// only; ours must still read the keys beside it.
+func TestUnmarshalKeepsOwnKeysBesideServerKeys(t *testing.T) {
+	conf := confmap.NewFromStringMap(map[string]any{"endpoint": "127.0.0.1:1", "path": "/p", "retry_after": "2s"})
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, conf.Unmarshal(cfg))
+	assert.Equal(t, "127.0.0.1:1", cfg.NetAddr.Endpoint)
+	assert.Equal(t, "/p", cfg.Path)
+	assert.Equal(t, 2*time.Second, cfg.RetryAfter)
+}
+
+func TestKnownKeysIncludeServerKeys(t *testing.T) {
+	for _, key := range []string{"endpoint", "transport", "tls", "cors", "auth", "max_request_body_size", "include_metadata", "path", "retry_after"} {
+		assert.Contains(t, knownKeys, key)
+	}
+}
