@@ -46,6 +46,7 @@ tools: $(OCB) $(VERSITYGW) $(STATICCHECK)
 build: $(COLLECTOR)
 
 $(COLLECTOR): $(OCB) builder-config.yaml $(GO_SOURCES)
+	@mkdir -p build
 	$(OCB) --config builder-config.yaml
 	@mkdir -p bin
 	cp build/otelcol-audit/otelcol-audit $@

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,9 +44,11 @@ const (
 var keyPattern = regexp.MustCompile(`^auditlog/default/(acme|globex|initech)/[0-9]{14}\.json$`)
 
 func TestCollectorDeliversSamplesToS3(t *testing.T) {
-	root := moduleRoot(t)
-	collectorBin := binary(t, "AUDITSHIP_COLLECTOR", filepath.Join(root, "bin", "otelcol-audit"), "make build")
-	versitygwBin := binary(t, "VERSITYGW", filepath.Join(root, ".tools", "bin", "versitygw"), "make tools")
+	root, err := harness.ModuleRoot()
+	require.NoError(t, err)
+	collectorBin := collectorBinary(t, root)
+	versitygwBin, err := harness.FindVersitygw()
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -154,28 +155,16 @@ func waitForLines(ctx context.Context, t *testing.T, s3 *harness.S3Server, want 
 	}
 }
 
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found")
-		dir = parent
-	}
-}
-
-// binary finds a pinned binary through env, else at path; without it the test fails (it is
-// part of `make test`, which builds both).
-func binary(t *testing.T, env, path, how string) string {
+// collectorBinary is $AUDITSHIP_COLLECTOR or bin/otelcol-audit; without it the test fails (it is
+// part of `make test`, which builds it).
+func collectorBinary(t *testing.T, root string) string {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		path = p
+	path := os.Getenv("AUDITSHIP_COLLECTOR")
+	if path == "" {
+		path = filepath.Join(root, "bin", "otelcol-audit")
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s not found (%v): run `%s` or use `make test`", path, err, how)
+		t.Fatalf("%s not found (%v): run `make build` or use `make test`", path, err)
 	}
-	return strings.TrimSpace(path)
+	return path
 }

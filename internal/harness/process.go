@@ -25,6 +25,7 @@ func FreePort() (int, error) {
 
 // Process is a child process whose output goes to a log file.
 type Process struct {
+	// Name and LogPath are for messages: which process, and where to look when it fails.
 	Name    string
 	LogPath string
 	cmd     *exec.Cmd
@@ -32,15 +33,20 @@ type Process struct {
 	err     error
 }
 
-// StartProcess starts bin with args and extra environment, writing its output to logPath.
+// StartProcess starts bin with args and this process's environment plus env, writing its
+// output to logPath.
 func StartProcess(name, logPath, bin string, args, env []string) (*Process, error) {
+	return startProcessEnv(name, logPath, bin, args, append(os.Environ(), env...))
+}
+
+func startProcessEnv(name, logPath, bin string, args, env []string) (*Process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)

@@ -99,24 +99,11 @@ func TestServerRestartKeepsDataAndPort(t *testing.T) {
 	assert.Equal(t, []string{"after-restart"}, srv.ListKeys(t, "audit", ""))
 }
 
-func TestFindBinaryFromEnv(t *testing.T) {
-	t.Setenv(EnvBinary, filepath.Join(t.TempDir(), "missing"))
-	_, err := findBinary()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "versitygw not found")
-
-	// Without the variable it falls back to <module root>/.tools/bin or PATH, as Start does.
-	t.Setenv(EnvBinary, "")
-	p, err := findBinary()
-	require.NoError(t, err)
-	assert.FileExists(t, p)
-}
-
 func TestWriterPolicyGrantsOnlyTheFourActions(t *testing.T) {
 	srv := Start(t)
 	srv.CreateBucket(t, "audit")
 	srv.CreateUser(t, "WRITER", "WRITERSECRET")
-	writer := srv.ClientFor("WRITER", "WRITERSECRET")
+	writer := srv.ClientAs("WRITER", "WRITERSECRET")
 	ctx := context.Background()
 	put := func() error {
 		_, err := writer.PutObject(ctx, &s3.PutObjectInput{
