@@ -167,7 +167,6 @@ func TestGoodDataTableRowForRow(t *testing.T) {
 	}
 }
 
-
 func TestClassesAndCustomClasses(t *testing.T) {
 	tables, err := Load()
 	require.NoError(t, err)
