@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,7 @@ func TestCollectorDeliversSamplesToS3(t *testing.T) {
 
 	seen := map[string]int{}
 	perOrg := map[string]int{}
+	entries := map[string]map[string]any{}
 	for _, o := range objects {
 		assert.Regexp(t, keyPattern, o.Key)
 		assert.NotContains(t, string(o.Body), "PLANTED", "a planted secret reached S3 in %s", o.Key)
@@ -102,6 +104,7 @@ func TestCollectorDeliversSamplesToS3(t *testing.T) {
 			id, _ := entry["eventId"].(string)
 			require.NotEmpty(t, id, line)
 			seen[id]++
+			entries[id] = entry
 			org := entry["orgId"].(string)
 			perOrg[org]++
 			assert.Contains(t, o.Key, "/"+org+"/", "event %s filed under another tenant", id)
@@ -121,12 +124,39 @@ func TestCollectorDeliversSamplesToS3(t *testing.T) {
 	assert.Len(t, seen, len(expected)+generatedIDs, "distinct event ids in S3")
 	assert.Zero(t, seen["must-not-land"], "an event of a refused request reached S3")
 	assert.Equal(t, map[string]int{"acme": 6, "globex": 2, "initech": 5}, perOrg)
+	assertFieldsKept(t, filepath.Join(root, "testdata", "samples", "gooddata.ndjson"), entries)
+	ak := entries["ak-0002"]
+	assert.Equal(t, "u-milton", ak["userId"], "Airkit USER_ID")
+	assert.Equal(t, "2026-11-22T02:41:00.250Z", ak["ts"], "Airkit EVENT_TIME")
 
 	collectorStopped = true
 	require.NoError(t, col.Stop(30*time.Second), "graceful shutdown")
 	logText, err := os.ReadFile(col.LogPath)
 	require.NoError(t, err)
 	assert.NotContains(t, string(logText), "PLANTED", "a planted secret reached the collector's log")
+}
+
+// assertFieldsKept checks that every field a GoodData sample entry gave comes out unchanged,
+// but for details, where the mask processor has been at work.
+func assertFieldsKept(t *testing.T, samplePath string, entries map[string]map[string]any) {
+	t.Helper()
+	data, err := os.ReadFile(samplePath)
+	require.NoError(t, err)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var in map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &in))
+		id, ok := in["eventId"].(string)
+		if !ok {
+			continue
+		}
+		out := entries[id]
+		require.NotNil(t, out, id)
+		for field, want := range in {
+			if field != "details" {
+				assert.Equal(t, want, out[field], "%s: field %s", id, field)
+			}
+		}
+	}
 }
 
 func waitForLines(ctx context.Context, t *testing.T, s3 *harness.S3Server, want int) []harness.Object {
