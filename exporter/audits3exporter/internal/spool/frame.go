@@ -1,0 +1,84 @@
+package spool
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// A record is stored in an open batch as one frame:
+//
+//	R <event unix nanos> <id length> <payload length>\n<id><payload>\n
+//
+// The lengths make any payload safe to store (CSV rows may hold newlines), and the header and
+// the closing newline let recovery tell a whole frame from one torn by a crash.
+
+func appendFrame(buf []byte, r Record) []byte {
+	buf = append(buf, 'R', ' ')
+	buf = strconv.AppendInt(buf, r.EventTime.UnixNano(), 10)
+	buf = append(buf, ' ')
+	buf = strconv.AppendInt(buf, int64(len(r.ID)), 10)
+	buf = append(buf, ' ')
+	buf = strconv.AppendInt(buf, int64(len(r.Payload)), 10)
+	buf = append(buf, '\n')
+	buf = append(buf, r.ID...)
+	buf = append(buf, r.Payload...)
+	return append(buf, '\n')
+}
+
+var errTornFrame = errors.New("torn frame")
+
+// frame is one decoded record; ID and Payload point into the batch's bytes.
+type frame struct {
+	eventTime time.Time
+	id        []byte
+	payload   []byte
+}
+
+// parseFrame decodes the frame at the start of data and returns it with its length.
+func parseFrame(data []byte) (frame, int, error) {
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 || len(data) < 2 || data[0] != 'R' || data[1] != ' ' {
+		return frame{}, 0, errTornFrame
+	}
+	fields := bytes.Fields(data[2:nl])
+	if len(fields) != 3 {
+		return frame{}, 0, errTornFrame
+	}
+	var nums [3]int64
+	for i, f := range fields {
+		n, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil || (i > 0 && n < 0) {
+			return frame{}, 0, errTornFrame
+		}
+		nums[i] = n
+	}
+	idLen, payLen := nums[1], nums[2]
+	start := int64(nl + 1)
+	end := start + idLen + payLen
+	if end >= int64(len(data)) || data[end] != '\n' {
+		return frame{}, 0, errTornFrame
+	}
+	return frame{
+		eventTime: time.Unix(0, nums[0]).UTC(),
+		id:        data[start : start+idLen],
+		payload:   data[start+idLen : end],
+	}, int(end + 1), nil
+}
+
+// parseFrames decodes the whole frames of data and returns them with the length they span; a
+// torn tail is not an error, it is where a crash cut the last write.
+func parseFrames(data []byte) ([]frame, int) {
+	var frames []frame
+	off := 0
+	for off < len(data) {
+		f, n, err := parseFrame(data[off:])
+		if err != nil {
+			break
+		}
+		frames = append(frames, f)
+		off += n
+	}
+	return frames, off
+}

@@ -1,0 +1,198 @@
+package spool
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Sealed is a closed batch waiting for delivery. Its file holds a JSON header line, the
+// finished object body, and the ids of its records (to recognise redeliveries after a restart).
+type Sealed struct {
+	Partition     string            `json:"partition"`
+	BatchID       string            `json:"batch"`
+	SealedAt      time.Time         `json:"sealed_at"`
+	EarliestEvent time.Time         `json:"earliest_event"`
+	Records       int               `json:"records"`
+	BodySize      int64             `json:"body_size"`
+	Labels        map[string]string `json:"labels,omitempty"`
+
+	path     string
+	fileSize int64
+}
+
+// Body reads the object body from disk.
+func (sb *Sealed) Body() ([]byte, error) {
+	f, err := os.Open(sb.path)
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if _, err := r.ReadBytes('\n'); err != nil {
+		return nil, fmt.Errorf("read sealed batch header: %w", err)
+	}
+	body := make([]byte, sb.BodySize)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("read sealed batch body: %w", err)
+	}
+	return body, nil
+}
+
+func sealedName(sb *Sealed) string {
+	return fmt.Sprintf("%019d-%s.sealed", sb.SealedAt.UnixNano(), sb.BatchID)
+}
+
+// writeSealed writes the sealed file under a temporary name, syncs it and renames it into
+// place, so that a crash leaves either no sealed file or a whole one.
+func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
+	dir := filepath.Join(s.sealedDir, sb.Partition)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create spool partition: %w", err)
+	}
+	sb.BodySize = int64(len(body))
+	header, err := json.Marshal(sb)
+	if err != nil {
+		return fmt.Errorf("encode sealed batch header: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(header) + len(body) + 40*len(ids))
+	buf.Write(header)
+	buf.WriteByte('\n')
+	buf.Write(body)
+	for _, id := range ids {
+		buf.WriteString(id)
+		buf.WriteByte('\n')
+	}
+	final := filepath.Join(dir, sealedName(sb))
+	tmp := final + ".tmp"
+	if err := writeFileSync(tmp, buf.Bytes(), s.sync); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("seal spool batch: %w", err)
+	}
+	if s.sync {
+		if err := syncDir(dir); err != nil {
+			return err
+		}
+	}
+	sb.path = final
+	sb.fileSize = int64(buf.Len())
+	s.bytes.Add(sb.fileSize)
+	return nil
+}
+
+func writeFileSync(path string, data []byte, sync bool) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write sealed batch: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write sealed batch: %w", err)
+	}
+	return nil
+}
+
+// recoverSealed loads the sealed batches a previous run left, drops temporary files of seals a
+// crash interrupted (their open batch is still there), and keeps the ids of each partition's
+// newest sealed batch.
+func (s *Spool) recoverSealed() error {
+	parts, err := os.ReadDir(s.sealedDir)
+	if err != nil {
+		return fmt.Errorf("read spool: %w", err)
+	}
+	for _, pd := range parts {
+		if !pd.IsDir() {
+			continue
+		}
+		p := s.partition(pd.Name())
+		dir := filepath.Join(s.sealedDir, pd.Name())
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("read spool: %w", err)
+		}
+		for _, f := range files {
+			path := filepath.Join(dir, f.Name())
+			switch {
+			case strings.HasSuffix(f.Name(), ".tmp"):
+				if err := os.Remove(path); err != nil {
+					return fmt.Errorf("remove interrupted seal: %w", err)
+				}
+			case strings.HasSuffix(f.Name(), ".sealed"):
+				sb, err := readSealedHeader(path)
+				if err != nil {
+					return err
+				}
+				p.sealed = append(p.sealed, sb)
+				s.bytes.Add(sb.fileSize)
+			}
+		}
+		sort.Slice(p.sealed, func(i, j int) bool { return p.sealed[i].path < p.sealed[j].path })
+		if n := len(p.sealed); n > 0 {
+			ids, err := p.sealed[n-1].ids()
+			if err != nil {
+				return err
+			}
+			p.lastIDs = ids
+		}
+	}
+	return nil
+}
+
+func readSealedHeader(path string) (*Sealed, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch: %w", err)
+	}
+	line, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch header of %s: %w", filepath.Base(path), err)
+	}
+	sb := &Sealed{}
+	if err := json.Unmarshal(line, sb); err != nil {
+		return nil, fmt.Errorf("decode sealed batch header of %s: %w", filepath.Base(path), err)
+	}
+	if int64(len(line))+sb.BodySize > st.Size() {
+		return nil, errors.New("sealed batch " + filepath.Base(path) + " is shorter than its header says")
+	}
+	sb.path = path
+	sb.fileSize = st.Size()
+	return sb, nil
+}
+
+func (sb *Sealed) ids() (map[string]struct{}, error) {
+	data, err := os.ReadFile(sb.path)
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch ids: %w", err)
+	}
+	nl := bytes.IndexByte(data, '\n')
+	rest := data[int64(nl+1)+sb.BodySize:]
+	ids := make(map[string]struct{}, sb.Records)
+	for _, id := range bytes.Split(rest, []byte{'\n'}) {
+		if len(id) > 0 {
+			ids[string(id)] = struct{}{}
+		}
+	}
+	return ids, nil
+}
