@@ -2,6 +2,7 @@ package auditevent
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -166,43 +167,179 @@ func airkitDerived(c AirkitColumn, t time.Time) (string, bool) {
 
 // AirkitText returns the text of column i of lr's row, and false for SQL NULL.
 func AirkitText(lr plog.LogRecord, i int) (string, bool) {
-	c := AirkitColumns[i]
-	switch c.Name {
-	case airkitEventType:
-		return lr.EventName(), true
-	case airkitEventTime:
-		return string(AppendTimestampNTZ(nil, timeOf(lr))), true
-	}
-	if s, ok := airkitDerived(c, timeOf(lr).UTC()); ok {
-		return s, true
-	}
-	v, ok := lr.Attributes().Get(c.attr)
-	if !ok {
-		return "", false
-	}
-	return v.AsString(), true
+	text, ok := AppendAirkitText(nil, lr, i)
+	return string(text), ok
 }
 
-// AppendAirkitJSON appends lr as one Airkit row, a JSON object with the 29 columns in order,
-// EVENT_YEAR as a number and SQL NULL as null.
-func AppendAirkitJSON(buf []byte, lr plog.LogRecord) []byte {
-	buf = append(buf, '{')
+// AppendAirkitText appends the text of column i of lr's row, unquoted and unescaped, and
+// reports false, appending nothing, for SQL NULL. To write every column, an AirkitRow is
+// cheaper: it reads the attributes once.
+func AppendAirkitText(buf []byte, lr plog.LogRecord, i int) ([]byte, bool) {
+	var r AirkitRow
+	r.lr, r.t = lr, timeOf(lr).UTC()
+	if c := &AirkitColumns[i]; c.attr != "" {
+		if v, ok := lr.Attributes().Get(c.attr); ok {
+			r.values[i], r.present = v, 1<<i
+		}
+	}
+	return r.AppendText(buf, i)
+}
+
+// airkitColumnOfAttr maps an attribute to the column that holds it.
+var airkitColumnOfAttr = func() map[string]int {
+	idx := make(map[string]int, len(AirkitColumns))
 	for i, c := range AirkitColumns {
+		if c.attr != "" {
+			idx[c.attr] = i
+		}
+	}
+	return idx
+}()
+
+// AirkitRow is the 29 columns of one record, read in a single pass over its attributes: an
+// encoder that looked each column up would search the attributes 22 times per row. Load it
+// before use; it holds references into the record, so it is valid only while the record is
+// unchanged. A local AirkitRow stays on the stack: reading a row allocates nothing.
+type AirkitRow struct {
+	lr      plog.LogRecord
+	t       time.Time
+	values  [len(AirkitColumns)]pcommon.Value
+	present uint32
+}
+
+// Load reads lr's columns into r, replacing what r held.
+func (r *AirkitRow) Load(lr plog.LogRecord) {
+	r.lr, r.t, r.present = lr, timeOf(lr).UTC(), 0
+	for k, v := range lr.Attributes().All() {
+		if strings.HasPrefix(k, "ocsf.") {
+			// A third of a classified record's attributes, and no column: skip the lookup.
+			continue
+		}
+		if i, ok := airkitColumnOfAttr[k]; ok && r.present&(1<<i) == 0 {
+			r.values[i] = v
+			r.present |= 1 << i
+		}
+	}
+}
+
+// value is the attribute of column i, and false for SQL NULL: absent, or present but empty.
+func (r *AirkitRow) value(i int) (pcommon.Value, bool) {
+	if r.present&(1<<i) == 0 || r.values[i].Type() == pcommon.ValueTypeEmpty {
+		return pcommon.Value{}, false
+	}
+	return r.values[i], true
+}
+
+// AppendText appends the text of column i, unquoted and unescaped, and reports false,
+// appending nothing, for SQL NULL.
+func (r *AirkitRow) AppendText(buf []byte, i int) ([]byte, bool) {
+	c := &AirkitColumns[i]
+	if c.attr == "" {
+		return appendAirkitDerived(buf, c, r.lr, r.t), true
+	}
+	v, ok := r.value(i)
+	if !ok {
+		return buf, false
+	}
+	return appendValueText(buf, v), true
+}
+
+// AppendJSON appends the row as a JSON object with the 29 columns in order, EVENT_YEAR as a
+// number, the other columns as strings and SQL NULL as null.
+func (r *AirkitRow) AppendJSON(buf []byte) []byte {
+	buf = append(buf, '{')
+	for i := range AirkitColumns {
+		c := &AirkitColumns[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '"')
 		buf = append(buf, c.Name...)
 		buf = append(buf, '"', ':')
-		text, ok := AirkitText(lr, i)
 		switch {
-		case !ok:
-			buf = append(buf, "null"...)
-		case c.Type == AirkitNumber:
-			buf = append(buf, text...)
+		case c.Name == airkitEventType:
+			buf = AppendJSONString(buf, r.lr.EventName())
+		case c.attr == "" && c.Type == AirkitNumber:
+			buf = appendAirkitDerived(buf, c, r.lr, r.t)
+		case c.attr == "":
+			// Dates and times are digits and punctuation: nothing to escape.
+			buf = append(buf, '"')
+			buf = appendAirkitDerived(buf, c, r.lr, r.t)
+			buf = append(buf, '"')
 		default:
-			buf = AppendJSONString(buf, text)
+			v, ok := r.value(i)
+			buf = appendAirkitJSONValue(buf, v, ok)
 		}
 	}
 	return append(buf, '}')
 }
+
+// appendAirkitDerived appends a column that is not an attribute: EVENT_TYPE is the event name,
+// the others are the event time (t, in UTC) or parts of it.
+func appendAirkitDerived(buf []byte, c *AirkitColumn, lr plog.LogRecord, t time.Time) []byte {
+	switch c.Name {
+	case airkitEventType:
+		return append(buf, lr.EventName()...)
+	case airkitEventTime:
+		return AppendTimestampNTZ(buf, t)
+	case airkitEventYear:
+		return strconv.AppendInt(buf, int64(t.Year()), 10)
+	case airkitEventMonth:
+		return appendDate(buf, t.Year(), t.Month(), 1)
+	default: // airkitEventDate
+		y, m, d := t.Date()
+		return appendDate(buf, y, m, d)
+	}
+}
+
+// appendDate appends YYYY-MM-DD without going through a layout: it runs twice per row. A record's
+// time (nanoseconds since 1970 in 64 bits) always has a four-digit year.
+func appendDate(buf []byte, y int, m time.Month, d int) []byte {
+	return append(buf,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-',
+		byte('0'+d/10), byte('0'+d%10))
+}
+
+// appendValueText appends an attribute's text as Value.AsString gives it, without building a
+// string for the common scalar types.
+func appendValueText(buf []byte, v pcommon.Value) []byte {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return append(buf, v.Str()...)
+	case pcommon.ValueTypeInt:
+		return strconv.AppendInt(buf, v.Int(), 10)
+	case pcommon.ValueTypeBool:
+		return strconv.AppendBool(buf, v.Bool())
+	default:
+		return append(buf, v.AsString()...)
+	}
+}
+
+// AppendAirkitJSON appends lr as one Airkit row, a JSON object with the 29 columns in order,
+// EVENT_YEAR as a number and SQL NULL as null.
+func AppendAirkitJSON(buf []byte, lr plog.LogRecord) []byte {
+	var r AirkitRow
+	r.Load(lr)
+	return r.AppendJSON(buf)
+}
+
+// appendAirkitJSONValue writes a VARCHAR column: a JSON string, whatever the attribute's type,
+// or null when it is absent.
+func appendAirkitJSONValue(buf []byte, v pcommon.Value, ok bool) []byte {
+	switch {
+	case !ok:
+		return append(buf, "null"...)
+	case v.Type() == pcommon.ValueTypeStr:
+		return AppendJSONString(buf, v.Str())
+	case v.Type() == pcommon.ValueTypeInt || v.Type() == pcommon.ValueTypeBool:
+		buf = append(buf, '"')
+		buf = appendValueText(buf, v)
+		return append(buf, '"')
+	default:
+		return AppendJSONString(buf, v.AsString())
+	}
+}
+
+// The columns must fit in AirkitRow.present.
+var _ [32 - len(AirkitColumns)]struct{}

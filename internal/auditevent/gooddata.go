@@ -2,6 +2,7 @@ package auditevent
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -27,27 +28,86 @@ type goodDataField struct {
 	always bool
 }
 
+// Positions of the fields in goodDataFields.
+const (
+	gdEventNameField = iota
+	gdCategoryUIDField
+	gdClassUIDField
+	gdDescriptionField
+	gdTsField
+	gdOrgIDField
+	gdWorkspaceIDField
+	gdUserIDField
+	gdTargetField
+	gdSourceField
+	gdErrorCodeField
+	gdSessionContextTypeField
+	gdSessionContextIdentifierField
+	gdSuccessField
+	gdTypeField
+	gdEventIDField
+	goodDataFieldCount
+)
+
 // goodDataFields are the fields of a GoodData entry in the order GoodData writes them, followed
 // by the event id, which we add to every entry so that deliveries can be counted and SIEMs can
 // drop duplicates. Whatever else an entry carries lives in the record body and is written as
 // `details`.
-var goodDataFields = []goodDataField{
-	{key: "eventName", kind: gdEventName, always: true},
-	{key: "categoryUid", kind: gdUID, attr: AttrOCSFCategoryUID, always: true},
-	{key: "classUid", kind: gdUID, attr: AttrOCSFClassUID, always: true},
-	{key: "description", kind: gdString, attr: AttrDescription},
-	{key: "ts", kind: gdTime, always: true},
-	{key: "orgId", kind: gdString, attr: AttrOrgID, always: true},
-	{key: "workspaceId", kind: gdString, attr: AttrWorkspaceID},
-	{key: "userId", kind: gdString, attr: AttrUserID},
-	{key: "target", kind: gdString, attr: AttrTarget},
-	{key: "source", kind: gdString, attr: AttrClientAddress},
-	{key: "errorCode", kind: gdString, attr: AttrErrorCode},
-	{key: "sessionContextType", kind: gdString, attr: AttrSessionContextType},
-	{key: "sessionContextIdentifier", kind: gdString, attr: AttrSessionContextIdentifier},
-	{key: "success", kind: gdBool, attr: AttrSuccess},
-	{key: "type", kind: gdString, attr: AttrType, always: true},
-	{key: "eventId", kind: gdString, attr: AttrEventID, always: true},
+var goodDataFields = [goodDataFieldCount]goodDataField{
+	gdEventNameField:                {key: "eventName", kind: gdEventName, always: true},
+	gdCategoryUIDField:              {key: "categoryUid", kind: gdUID, attr: AttrOCSFCategoryUID, always: true},
+	gdClassUIDField:                 {key: "classUid", kind: gdUID, attr: AttrOCSFClassUID, always: true},
+	gdDescriptionField:              {key: "description", kind: gdString, attr: AttrDescription},
+	gdTsField:                       {key: "ts", kind: gdTime, always: true},
+	gdOrgIDField:                    {key: "orgId", kind: gdString, attr: AttrOrgID, always: true},
+	gdWorkspaceIDField:              {key: "workspaceId", kind: gdString, attr: AttrWorkspaceID},
+	gdUserIDField:                   {key: "userId", kind: gdString, attr: AttrUserID},
+	gdTargetField:                   {key: "target", kind: gdString, attr: AttrTarget},
+	gdSourceField:                   {key: "source", kind: gdString, attr: AttrClientAddress},
+	gdErrorCodeField:                {key: "errorCode", kind: gdString, attr: AttrErrorCode},
+	gdSessionContextTypeField:       {key: "sessionContextType", kind: gdString, attr: AttrSessionContextType},
+	gdSessionContextIdentifierField: {key: "sessionContextIdentifier", kind: gdString, attr: AttrSessionContextIdentifier},
+	gdSuccessField:                  {key: "success", kind: gdBool, attr: AttrSuccess},
+	gdTypeField:                     {key: "type", kind: gdString, attr: AttrType, always: true},
+	gdEventIDField:                  {key: "eventId", kind: gdString, attr: AttrEventID, always: true},
+}
+
+// goodDataFieldOf returns the position of the field that writes attribute attr, or -1. It is a
+// switch rather than a map because it runs for every attribute of every record, and the
+// compiled switch costs a fraction of a hash lookup. TestGoodDataFieldOf keeps it in step with
+// goodDataFields.
+func goodDataFieldOf(attr string) int {
+	switch attr {
+	case AttrOCSFCategoryUID:
+		return gdCategoryUIDField
+	case AttrOCSFClassUID:
+		return gdClassUIDField
+	case AttrDescription:
+		return gdDescriptionField
+	case AttrOrgID:
+		return gdOrgIDField
+	case AttrWorkspaceID:
+		return gdWorkspaceIDField
+	case AttrUserID:
+		return gdUserIDField
+	case AttrTarget:
+		return gdTargetField
+	case AttrClientAddress:
+		return gdSourceField
+	case AttrErrorCode:
+		return gdErrorCodeField
+	case AttrSessionContextType:
+		return gdSessionContextTypeField
+	case AttrSessionContextIdentifier:
+		return gdSessionContextIdentifierField
+	case AttrSuccess:
+		return gdSuccessField
+	case AttrType:
+		return gdTypeField
+	case AttrEventID:
+		return gdEventIDField
+	}
+	return -1
 }
 
 // GoodDataDetailsKey is the entry field that holds everything beyond the canonical fields.
@@ -160,15 +220,59 @@ func putGoodDataField(f goodDataField, v pcommon.Value, lr plog.LogRecord) error
 	return nil
 }
 
+// goodDataFieldSet has one bit per field of goodDataFields.
+type goodDataFieldSet uint32
+
+// The fields must fit in a goodDataFieldSet.
+var _ [32 - goodDataFieldCount]struct{}
+
+// isBookkeepingAttr tells the attributes that describe how we handled an event rather than the
+// event itself: they stay out of a GoodData entry's details.
+func isBookkeepingAttr(key string) bool {
+	return key == AttrSourceFormat || strings.HasPrefix(key, "ocsf.") || strings.HasPrefix(key, "mask.")
+}
+
+// goodDataBodyKey names a body that is not an object when it has to share `details` with
+// attributes.
+const goodDataBodyKey = "body"
+
 // AppendGoodDataEntry appends lr as one GoodData entry (a JSON object, no newline).
+//
+// An event from another source keeps every field: attributes that no GoodData field holds and
+// that are not bookkeeping (audit.source.format, ocsf.*, mask.*) are written in `details` under
+// their attribute names, after the body's entries. A body key wins over an attribute of the same
+// name. A GoodData entry has no such attributes, so it comes out exactly as it went in.
 func AppendGoodDataEntry(buf []byte, lr plog.LogRecord) []byte {
 	attrs := lr.Attributes()
+	// One pass over the attributes finds every field's value: a Get per field would scan the
+	// attributes once per field.
+	var values [goodDataFieldCount]pcommon.Value
+	var present goodDataFieldSet
+	var status pcommon.Value
+	hasStatus, extras := false, 0
+	for k, v := range attrs.All() {
+		if i := goodDataFieldOf(k); i >= 0 {
+			if present&(1<<i) == 0 {
+				values[i] = v
+				present |= 1 << i
+			}
+			continue
+		}
+		if k == AttrOCSFStatusID {
+			status, hasStatus = v, true
+		}
+		if !isBookkeepingAttr(k) {
+			extras++
+		}
+	}
+	success, hasSuccess := successFromStatus(status, hasStatus)
+
 	buf = append(buf, '{')
 	first := true
-	for _, f := range goodDataFields {
-		v, ok := attrs.Get(f.attr)
-		if f.attr == "" {
-			ok = true
+	for i, f := range goodDataFields {
+		v, ok := values[i], present&(1<<i) != 0
+		if i == gdSuccessField && !ok && hasSuccess {
+			v, ok = success, true
 		}
 		if !ok && !f.always {
 			continue
@@ -180,46 +284,139 @@ func AppendGoodDataEntry(buf []byte, lr plog.LogRecord) []byte {
 		buf = append(buf, '"')
 		buf = append(buf, f.key...)
 		buf = append(buf, '"', ':')
-		switch f.kind {
-		case gdEventName:
-			buf = AppendJSONString(buf, lr.EventName())
-		case gdUID:
-			buf = append(buf, '"')
-			if ok {
-				buf = appendIntText(buf, v)
-			} else {
-				buf = append(buf, '0')
-			}
-			buf = append(buf, '"')
-		case gdTime:
-			buf = append(buf, '"')
-			buf = AppendRFC3339Millis(buf, timeOf(lr))
-			buf = append(buf, '"')
-		case gdBool:
-			buf = AppendJSONValue(buf, v)
-		default:
-			switch {
-			case ok:
-				buf = AppendJSONString(buf, v.AsString())
-			case f.attr == AttrType:
-				buf = AppendJSONString(buf, DefaultGoodDataType)
-			default:
-				buf = append(buf, `""`...)
-			}
-		}
+		buf = appendGoodDataValue(buf, f, v, ok, lr)
 	}
-	if body := lr.Body(); body.Type() != pcommon.ValueTypeEmpty && !(body.Type() == pcommon.ValueTypeMap && body.Map().Len() == 0) {
+	buf = appendGoodDataDetails(buf, lr, extras)
+	return append(buf, '}')
+}
+
+// trueValue and falseValue are only read: they stand in for a missing success flag.
+var (
+	trueValue  = pcommon.NewValueBool(true)
+	falseValue = pcommon.NewValueBool(false)
+)
+
+// successFromStatus gives `success` to an event that has no success flag but whose OCSF status
+// says how it went (an Airkit invalid_login is a failure). Other statuses say nothing.
+func successFromStatus(status pcommon.Value, ok bool) (pcommon.Value, bool) {
+	if !ok {
+		return pcommon.Value{}, false
+	}
+	var id int64
+	switch status.Type() {
+	case pcommon.ValueTypeInt:
+		id = status.Int()
+	case pcommon.ValueTypeStr:
+		n, err := strconv.ParseInt(status.Str(), 10, 64)
+		if err != nil {
+			return pcommon.Value{}, false
+		}
+		id = n
+	default:
+		return pcommon.Value{}, false
+	}
+	switch id {
+	case ocsfStatusSuccess:
+		return trueValue, true
+	case ocsfStatusFailure:
+		return falseValue, true
+	}
+	return pcommon.Value{}, false
+}
+
+// OCSF status_id values that decide `success`.
+const (
+	ocsfStatusSuccess = 1
+	ocsfStatusFailure = 2
+)
+
+func appendGoodDataValue(buf []byte, f goodDataField, v pcommon.Value, ok bool, lr plog.LogRecord) []byte {
+	switch f.kind {
+	case gdEventName:
+		return AppendJSONString(buf, lr.EventName())
+	case gdUID:
+		switch {
+		case !ok:
+			return append(buf, `"0"`...)
+		case v.Type() == pcommon.ValueTypeInt:
+			buf = append(buf, '"')
+			buf = strconv.AppendInt(buf, v.Int(), 10)
+			return append(buf, '"')
+		default:
+			return AppendJSONString(buf, v.AsString())
+		}
+	case gdTime:
+		buf = append(buf, '"')
+		buf = AppendRFC3339Millis(buf, timeOf(lr))
+		return append(buf, '"')
+	case gdBool:
+		return AppendJSONValue(buf, v)
+	}
+	switch {
+	case ok && v.Type() == pcommon.ValueTypeStr:
+		return AppendJSONString(buf, v.Str())
+	case ok:
+		return AppendJSONString(buf, v.AsString())
+	case f.attr == AttrType:
+		return AppendJSONString(buf, DefaultGoodDataType)
+	default:
+		return append(buf, `""`...)
+	}
+}
+
+// appendGoodDataDetails writes `details` (with its leading comma) when the body or the extra
+// attributes give it any content.
+func appendGoodDataDetails(buf []byte, lr plog.LogRecord, extras int) []byte {
+	body := lr.Body()
+	isMap := body.Type() == pcommon.ValueTypeMap
+	empty := body.Type() == pcommon.ValueTypeEmpty || (isMap && body.Map().Len() == 0)
+	if extras == 0 {
+		if empty {
+			return buf
+		}
 		buf = append(buf, `,"`+GoodDataDetailsKey+`":`...)
-		buf = AppendJSONValue(buf, body)
+		return AppendJSONValue(buf, body)
+	}
+	buf = append(buf, `,"`+GoodDataDetailsKey+`":{`...)
+	n := 0
+	switch {
+	case isMap:
+		for k, v := range body.Map().All() {
+			buf = appendJSONMember(buf, n, k, v)
+			n++
+		}
+	case !empty:
+		buf = appendJSONMember(buf, n, goodDataBodyKey, body)
+		n++
+	}
+	for k, v := range lr.Attributes().All() {
+		if goodDataFieldOf(k) >= 0 || isBookkeepingAttr(k) || takenInDetails(body, isMap, empty, k) {
+			continue
+		}
+		buf = appendJSONMember(buf, n, k, v)
+		n++
 	}
 	return append(buf, '}')
 }
 
-func appendIntText(buf []byte, v pcommon.Value) []byte {
-	if v.Type() == pcommon.ValueTypeInt {
-		return strconv.AppendInt(buf, v.Int(), 10)
+// appendJSONMember appends "k":v as the n-th member of an object.
+func appendJSONMember(buf []byte, n int, k string, v pcommon.Value) []byte {
+	if n > 0 {
+		buf = append(buf, ',')
 	}
-	return append(buf, v.AsString()...)
+	buf = AppendJSONString(buf, k)
+	buf = append(buf, ':')
+	return AppendJSONValue(buf, v)
+}
+
+// takenInDetails tells whether the body already wrote key into details; JSON objects with a
+// key twice are read differently by different readers, so the attribute gives way.
+func takenInDetails(body pcommon.Value, isMap, empty bool, key string) bool {
+	if isMap {
+		_, ok := body.Map().Get(key)
+		return ok
+	}
+	return !empty && key == goodDataBodyKey
 }
 
 // timeOf is when the event happened: its timestamp, or when we received it if the source gave

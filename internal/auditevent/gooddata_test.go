@@ -1,0 +1,184 @@
+package auditevent
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+func goodDataEntryOf(t *testing.T, lr plog.LogRecord) map[string]any {
+	t.Helper()
+	out := AppendGoodDataEntry(nil, lr)
+	var entry map[string]any
+	require.NoError(t, json.Unmarshal(out, &entry), "%s", out)
+	return entry
+}
+
+func TestGoodDataSuccessFromOCSFStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		success any // audit.success; nil: absent
+		status  any // ocsf.status_id; nil: absent
+		want    any // success in the entry; nil: absent
+	}{
+		{name: "status success", status: int64(1), want: true},
+		{name: "status failure", status: int64(2), want: false},
+		{name: "status as digits", status: "2", want: false},
+		{name: "status unknown", status: int64(0)},
+		{name: "status other", status: int64(99)},
+		{name: "status not a number", status: "failed"},
+		{name: "neither"},
+		{name: "success flag wins", success: true, status: int64(2), want: true},
+		{name: "success flag alone", success: false, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := decodeInto(t, `{"eventName":"invalid_login","ts":"2026-01-01T00:00:00.000Z","orgId":"o","eventId":"e"}`, GoodDataToRecord)
+			if tt.success != nil {
+				lr.Attributes().PutBool(AttrSuccess, tt.success.(bool))
+			}
+			if tt.status != nil {
+				require.NoError(t, lr.Attributes().PutEmpty(AttrOCSFStatusID).FromRaw(tt.status))
+			}
+			entry := goodDataEntryOf(t, lr)
+			if tt.want == nil {
+				assert.NotContains(t, entry, "success")
+				return
+			}
+			assert.Equal(t, tt.want, entry["success"])
+		})
+	}
+	// success keeps its place among the fields.
+	lr := decodeInto(t, `{"eventName":"x","ts":"2026-01-01T00:00:00.000Z","orgId":"o","errorCode":"DENIED","eventId":"e"}`, GoodDataToRecord)
+	lr.Attributes().PutInt(AttrOCSFStatusID, 2)
+	assert.Equal(t, `{"eventName":"x","categoryUid":"0","classUid":"0","ts":"2026-01-01T00:00:00.000Z","orgId":"o","errorCode":"DENIED","success":false,"type":"audit","eventId":"e"}`,
+		string(AppendGoodDataEntry(nil, lr)))
+}
+
+func TestGoodDataDetailsKeepOtherAttributes(t *testing.T) {
+	base := `{"eventName":"x","ts":"2026-01-01T00:00:00.000Z","orgId":"o","userId":"u","eventId":"e"`
+	bookkeeping := func(lr plog.LogRecord) {
+		a := lr.Attributes()
+		a.PutInt(AttrOCSFClassUID, 3002)
+		a.PutStr(AttrOCSFClassName, "Authentication")
+		a.PutInt(AttrOCSFSeverityID, 1)
+		a.PutInt(AttrMaskCount, 2)
+		a.PutStr(AttrMaskRules, "password")
+	}
+	tests := []struct {
+		name    string
+		in      string
+		setup   func(plog.LogRecord)
+		details any // nil: no details
+	}{
+		{
+			name:  "bookkeeping stays out",
+			in:    base + `}`,
+			setup: bookkeeping,
+		},
+		{
+			name: "attributes without a field go to details",
+			in:   base + `}`,
+			setup: func(lr plog.LogRecord) {
+				bookkeeping(lr)
+				lr.Attributes().PutStr(AttrUserEmail, "a@example.com")
+				lr.Attributes().PutInt("http.response.status_code", 403)
+			},
+			details: map[string]any{"user.email": "a@example.com", "http.response.status_code": 403.0},
+		},
+		{
+			name: "merged after the body's entries",
+			in:   base + `,"details":{"exportId":"x","user.email":"from body"}}`,
+			setup: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(AttrAppID, "app-1")
+				lr.Attributes().PutStr(AttrUserEmail, "from attribute")
+			},
+			details: map[string]any{"exportId": "x", "user.email": "from body", "audit.app.id": "app-1"},
+		},
+		{
+			name: "a body that is not an object",
+			in:   base + `}`,
+			setup: func(lr plog.LogRecord) {
+				lr.Body().SetStr("free text")
+				lr.Attributes().PutStr(AttrAppID, "app-1")
+			},
+			details: map[string]any{"body": "free text", "audit.app.id": "app-1"},
+		},
+		{
+			name:    "a body that is not an object, alone",
+			in:      base + `}`,
+			setup:   func(lr plog.LogRecord) { lr.Body().SetStr("free text") },
+			details: "free text",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := decodeInto(t, tt.in, GoodDataToRecord)
+			tt.setup(lr)
+			entry := goodDataEntryOf(t, lr)
+			if tt.details == nil {
+				assert.NotContains(t, entry, GoodDataDetailsKey)
+			} else {
+				assert.Equal(t, tt.details, entry[GoodDataDetailsKey])
+			}
+			assert.Equal(t, "u", entry["userId"], "fields stay fields")
+		})
+	}
+}
+
+// An Airkit row written as a GoodData entry and read back by the GoodData decoder loses no
+// column: the ones without a GoodData field come back from details.
+func TestAirkitThroughGoodDataKeepsEveryColumn(t *testing.T) {
+	in := decodeInto(t, airkitFull, AirkitToRecord)
+	entry := pcommon.NewMap()
+	require.NoError(t, ParseJSONObject(AppendGoodDataEntry(nil, in), entry))
+	out := plog.NewLogRecord()
+	require.NoError(t, GoodDataToRecord(entry, out))
+	body := out.Body().Map()
+	for i, c := range AirkitColumns {
+		want, ok := AirkitText(in, i)
+		require.True(t, ok, c.Name)
+		var got string
+		switch {
+		case c.attr == "":
+			got, _ = AirkitText(out, i) // derived from ts and eventName
+		case c.attr == AttrOrgID || c.attr == AttrEventID || c.attr == AttrUserID:
+			got = StrAttr(out, c.attr)
+		default:
+			v, found := body.Get(c.attr)
+			require.True(t, found, "%s in details", c.Name)
+			got = v.Str()
+		}
+		assert.Equal(t, want, got, c.Name)
+	}
+}
+
+func TestAppendGoodDataEntryEscapesUIDText(t *testing.T) {
+	lr := decodeInto(t, `{"eventName":"x","ts":"2026-01-01T00:00:00.000Z","orgId":"o","eventId":"e"}`, GoodDataToRecord)
+	lr.Attributes().PutStr(AttrOCSFClassUID, `3"002`)
+	assert.Equal(t, `3"002`, goodDataEntryOf(t, lr)["classUid"])
+}
+
+func TestAppendGoodDataEntryAllocatesNothing(t *testing.T) {
+	lr := decodeInto(t, goodDataFull, GoodDataToRecord)
+	lr.Attributes().PutInt(AttrOCSFStatusID, 1)
+	buf := make([]byte, 0, 4096)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf = AppendGoodDataEntry(buf[:0], lr) }))
+	airkit := decodeInto(t, airkitFull, AirkitToRecord)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf = AppendGoodDataEntry(buf[:0], airkit) }), "with details from attributes")
+}
+
+func TestGoodDataFieldOf(t *testing.T) {
+	for i, f := range goodDataFields {
+		if f.attr != "" {
+			assert.Equal(t, i, goodDataFieldOf(f.attr), f.key)
+		}
+	}
+	for _, attr := range []string{"", AttrSourceFormat, AttrOCSFStatusID, AttrUserEmail, AttrAppID, "audit"} {
+		assert.Equal(t, -1, goodDataFieldOf(attr), attr)
+	}
+}

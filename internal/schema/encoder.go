@@ -1,0 +1,93 @@
+package schema
+
+import (
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Encoder writes records of one schema and format. A file is
+//
+//	Header, record, Terminator, Separator, record, Terminator, ..., Footer
+//
+// with Separator only between records; AppendFile assembles it. The byte slices it returns are
+// shared: callers must not modify them.
+type Encoder interface {
+	// AppendRecord appends lr as one record, without separator or terminator.
+	AppendRecord(buf []byte, lr plog.LogRecord) []byte
+	// Header opens a file (the CSV header row; the array's bracket).
+	Header() []byte
+	// Separator goes between two records.
+	Separator() []byte
+	// Terminator follows every record (the newline of NDJSON and CSV).
+	Terminator() []byte
+	// Footer closes a file.
+	Footer() []byte
+	// ContentType is the Content-Type of an uncompressed file.
+	ContentType() string
+	// Extension is the file name's extension, with its dot.
+	Extension() string
+}
+
+// Content types of the files.
+const (
+	contentTypeNDJSON = "application/x-ndjson"
+	contentTypeJSON   = "application/json"
+	contentTypeCSV    = "text/csv; charset=utf-8"
+)
+
+// framing is the part of an Encoder that does not depend on the records.
+type framing struct {
+	header, separator, terminator, footer []byte
+	contentType, extension                string
+}
+
+func (f *framing) Header() []byte      { return f.header }
+func (f *framing) Separator() []byte   { return f.separator }
+func (f *framing) Terminator() []byte  { return f.terminator }
+func (f *framing) Footer() []byte      { return f.footer }
+func (f *framing) ContentType() string { return f.contentType }
+func (f *framing) Extension() string   { return f.extension }
+
+var (
+	ndjsonFraming = framing{terminator: []byte("\n"), contentType: contentTypeNDJSON}
+	// The array puts one record per line, so that a file stays readable with line tools.
+	jsonArrayFraming = framing{header: []byte("["), separator: []byte(",\n"), footer: []byte("]\n"), contentType: contentTypeJSON}
+)
+
+// New returns the Encoder c describes, or an error naming each key that is wrong.
+func New(c Config) (Encoder, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	json := c.Format == JSON
+	switch {
+	case c.Schema == Airkit && c.Format == CSV:
+		return newAirkitCSV(c.OCSFColumns), nil
+	case c.Schema == Airkit:
+		return newAirkitJSON(json, c.OCSFColumns), nil
+	default:
+		return newGoodData(json), nil
+	}
+}
+
+// AppendFile appends the file made of records, each one encoded by enc.AppendRecord, to buf.
+func AppendFile(buf []byte, enc Encoder, records [][]byte) []byte {
+	header, sep, term, footer := enc.Header(), enc.Separator(), enc.Terminator(), enc.Footer()
+	size := len(header) + len(footer) + len(records)*(len(sep)+len(term))
+	for _, r := range records {
+		size += len(r)
+	}
+	if free := cap(buf) - len(buf); free < size {
+		grown := make([]byte, len(buf), len(buf)+size)
+		copy(grown, buf)
+		buf = grown
+	}
+	buf = append(buf, header...)
+	for i, r := range records {
+		if i > 0 {
+			buf = append(buf, sep...)
+		}
+		buf = append(buf, r...)
+		buf = append(buf, term...)
+	}
+	return append(buf, footer...)
+}
