@@ -3,327 +3,301 @@ package audits3exporter
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
+	"sort"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
+	"github.com/auditship/auditship/internal/compression"
+	"github.com/auditship/auditship/internal/objectkey"
+	"github.com/auditship/auditship/internal/schema"
 )
 
-// Compression is how an object's body is compressed.
-type Compression string
+// VerifyFailure is what start-up does when verify fails.
+type VerifyFailure string
 
 const (
-	// CompressionNone writes plain NDJSON, `.json` objects.
-	CompressionNone Compression = "none"
-	// CompressionGzip writes gzip-compressed NDJSON, `.json.gz` objects.
-	CompressionGzip Compression = "gzip"
+	// VerifyFailureError fails start-up.
+	VerifyFailureError VerifyFailure = "error"
+	// VerifyFailureWarn logs a warning and starts; batches wait in the spool until the
+	// destination accepts them.
+	VerifyFailureWarn VerifyFailure = "warn"
 )
 
-// UnmarshalText refuses any value but "none" and "gzip".
-func (c *Compression) UnmarshalText(text []byte) error {
-	switch v := Compression(text); v {
-	case CompressionNone, CompressionGzip:
-		*c = v
+// UnmarshalText refuses anything but error and warn.
+func (v *VerifyFailure) UnmarshalText(text []byte) error {
+	switch f := VerifyFailure(text); f {
+	case VerifyFailureError, VerifyFailureWarn:
+		*v = f
 		return nil
 	default:
-		return fmt.Errorf("unknown compression %q: use %q or %q", text, CompressionNone, CompressionGzip)
+		return fmt.Errorf("unknown on_verify_failure %q: use %q or %q", text, VerifyFailureError, VerifyFailureWarn)
 	}
 }
 
-// CredentialsConfig is a static AWS access key. All three values are opaque: they are never
-// printed, logged or put in an error.
-type CredentialsConfig struct {
-	// AccessKeyID is the access key id. Required when credentials is given.
-	AccessKeyID configopaque.String `mapstructure:"access_key_id"`
-	// SecretAccessKey is the secret access key. Required when credentials is given.
-	SecretAccessKey configopaque.String `mapstructure:"secret_access_key"`
-	// SessionToken is the session token of temporary credentials. Default: empty (none).
-	SessionToken configopaque.String `mapstructure:"session_token"`
+// DestinationConfig is destination.Config as it sits in this exporter's config: a type of its
+// own, without methods, so that the collector's config check does not validate the default
+// destination on its own (its bucket may be empty, when every tenant has a route) and does
+// not validate each route twice.
+type DestinationConfig destination.Config
 
-	// prevent unkeyed literal initialization
-	_ struct{}
+func (d DestinationConfig) destination() destination.Config { return destination.Config(d) }
+
+// RouteConfig is one tenant's destination. Key, when set, replaces the exporter's key template
+// for this tenant.
+type RouteConfig struct {
+	DestinationConfig `mapstructure:",squash"`
+	// Key is the object key template for this tenant. Default: the exporter's key.
+	Key string `mapstructure:"key"`
 }
 
-// Config is the audits3 exporter's configuration.
-type Config struct {
-	// Bucket is the S3 bucket the objects are written to. Required.
-	Bucket string `mapstructure:"bucket"`
-	// Region is the bucket's AWS region. Default: us-east-1.
-	Region string `mapstructure:"region"`
-	// Endpoint is the base URL of an S3-compatible server (http or https). Default: empty, AWS
-	// S3's own endpoint for Region.
-	Endpoint string `mapstructure:"endpoint"`
-	// PathStyle addresses the bucket in the path (http://host/bucket/key) instead of the host
-	// name, as most S3-compatible servers need. Default: false.
-	PathStyle bool `mapstructure:"path_style"`
-	// Credentials is a static access key. Default: absent, the AWS default credential chain
-	// (environment, shared config files, web identity, ECS or EC2 instance role).
-	Credentials configoptional.Optional[CredentialsConfig] `mapstructure:"credentials"`
-	// Prefix is the start of every object key, before /<orgId>/. Default: auditlog/default.
-	Prefix string `mapstructure:"prefix"`
-	// Compression of the objects' bodies: none or gzip. Default: none.
-	Compression Compression `mapstructure:"compression"`
-	// FlushInterval is the longest an event waits in the batcher before its batch is written.
-	// Default: 10m.
-	FlushInterval time.Duration `mapstructure:"flush_interval"`
-	// MaxEvents is the number of events at which a batch is written without waiting for
-	// FlushInterval, and the most one batch (so one object per tenant) holds. Default: 10000.
-	MaxEvents int `mapstructure:"max_events"`
-
-	// TimeoutConfig is the time one attempt to write a batch (all its tenants' objects) may
-	// take. Default: 30s.
-	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
-	// QueueConfig is the sending queue; its batch section is set from FlushInterval and MaxEvents
-	// and must not be given. Default: enabled, in memory, sizer items, queue_size 100000 (events
-	// held in the batcher count too), num_consumers 10, block_on_overflow false.
-	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	// RetryConfig is how failed writes are retried. Default: enabled, max_elapsed_time 168h
-	// (seven days, as GoodData keeps undeliverable events).
-	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
-
-	// batchGiven records that the user wrote sending_queue::batch, which this exporter sets itself.
-	batchGiven bool
-}
-
-var (
-	_ component.Config    = (*Config)(nil)
-	_ confmap.Unmarshaler = (*Config)(nil)
-)
-
-const (
-	defaultRegion        = "us-east-1"
-	defaultPrefix        = "auditlog/default"
-	defaultFlushInterval = 10 * time.Minute
-	defaultMaxEvents     = 10_000
-	defaultQueueEvents   = 10 * defaultMaxEvents
-	defaultTimeout       = 30 * time.Second
-	defaultMaxElapsed    = 7 * 24 * time.Hour
-
-	// maxPrefixLen leaves room in S3's 1024-byte key limit for /<orgId>/ (at most 130 bytes)
-	// and the object name (at most 22 bytes).
-	maxPrefixLen = 512
-)
-
-func createDefaultConfig() component.Config {
-	queue := exporterhelper.NewDefaultQueueConfig()
-	// Events wait in the batcher for up to flush_interval and still count against the queue's
-	// capacity until their batch is written. Counted in requests (exporterhelper's default),
-	// 1000 small requests would fill the queue long before a batch of max_events does; counted
-	// in events, the queue holds ten full batches.
-	queue.Sizer = exporterhelper.RequestSizerTypeItems
-	queue.QueueSize = defaultQueueEvents
-	// Batching is configured through flush_interval and max_events (see queueBatchConfig).
-	queue.Batch = configoptional.None[exporterhelper.BatchConfig]()
-	retry := configretry.NewDefaultBackOffConfig()
-	retry.MaxElapsedTime = defaultMaxElapsed
-	timeout := exporterhelper.NewDefaultTimeoutConfig()
-	timeout.Timeout = defaultTimeout
-	return &Config{
-		Region:        defaultRegion,
-		Prefix:        defaultPrefix,
-		Compression:   CompressionNone,
-		FlushInterval: defaultFlushInterval,
-		MaxEvents:     defaultMaxEvents,
-		TimeoutConfig: timeout,
-		QueueConfig:   configoptional.Some(queue),
-		RetryConfig:   retry,
-	}
-}
-
-// Unmarshal notes whether sending_queue::batch was written, even as `enabled: false`, so that
-// Validate can point the user to flush_interval and max_events.
-func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
-	if err := conf.Unmarshal(cfg); err != nil {
-		return err
-	}
-	cfg.batchGiven = conf.IsSet("sending_queue::batch")
-	return nil
-}
-
-// Validate reports every problem of the exporter's own keys and of credentials. The nested
-// sections of exporterhelper (timeout, sending_queue, retry_on_failure) validate themselves
-// through confmap.Validate.
-func (cfg *Config) Validate() error {
-	var errs []error
-	add := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-	}
-	if cfg.Bucket == "" {
-		add("bucket", "must be set to the name of the S3 bucket to write to")
-	} else if reason := bucketNameProblem(cfg.Bucket); reason != "" {
-		add("bucket", "%q is not a valid S3 bucket name: %s", cfg.Bucket, reason)
-	}
-	if cfg.Region == "" {
-		add("region", "must be set (for example us-east-1)")
-	} else if !isRegion(cfg.Region) {
-		add("region", "%q is not a region name: use lower-case letters, digits and '-'", cfg.Region)
-	}
-	if creds := cfg.Credentials.Get(); creds != nil {
-		const hint = "must be set when credentials is given (remove the credentials section to use the AWS default credential chain)"
-		if creds.AccessKeyID == "" {
-			add("credentials::access_key_id", hint)
-		}
-		if creds.SecretAccessKey == "" {
-			add("credentials::secret_access_key", hint)
-		}
-	}
-	if cfg.Endpoint != "" {
-		if reason := endpointProblem(cfg.Endpoint); reason != "" {
-			add("endpoint", "%s", reason)
-		}
-	}
-	if reason := prefixProblem(cfg.Prefix); reason != "" {
-		add("prefix", "%s", reason)
-	}
-	if cfg.Compression != CompressionNone && cfg.Compression != CompressionGzip {
-		add("compression", "%q is not one of %q, %q", cfg.Compression, CompressionNone, CompressionGzip)
-	}
-	if cfg.FlushInterval <= 0 {
-		add("flush_interval", "must be positive, got %s", cfg.FlushInterval)
-	}
-	if cfg.MaxEvents <= 0 {
-		add("max_events", "must be positive, got %d", cfg.MaxEvents)
-	}
-	if q := cfg.QueueConfig.Get(); q != nil {
-		if cfg.batchGiven || q.Batch.HasValue() {
-			add("sending_queue::batch", "is set by this exporter: use flush_interval and max_events instead")
-		}
-		if q.Sizer == exporterhelper.RequestSizerTypeItems && cfg.MaxEvents > 0 && int64(cfg.MaxEvents) > q.QueueSize {
-			add("max_events", "(%d) must not exceed sending_queue::queue_size (%d) when sending_queue::sizer is items, or no batch could ever fill", cfg.MaxEvents, q.QueueSize)
+// Validate checks the route's destination and key template.
+func (rc *RouteConfig) Validate() error {
+	dest := rc.destination()
+	errs := []error{dest.Validate()}
+	if rc.Key != "" {
+		if _, err := objectkey.Compile(rc.Key); err != nil {
+			errs = append(errs, fmt.Errorf("key: %w", err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// queueBatchConfig is the sending queue as exporterhelper gets it: the user's queue with a
-// batcher that writes a batch every FlushInterval or at MaxEvents events, whichever comes first.
-func (cfg *Config) queueBatchConfig() configoptional.Optional[exporterhelper.QueueBatchConfig] {
-	q := cfg.QueueConfig.Get()
-	if q == nil {
-		return cfg.QueueConfig
-	}
-	queue := *q
-	batch := exporterhelper.NewDefaultBatchConfig()
-	batch.FlushTimeout = cfg.FlushInterval
-	batch.Sizer = exporterhelper.RequestSizerTypeItems
-	batch.MinSize = int64(cfg.MaxEvents)
-	batch.MaxSize = int64(cfg.MaxEvents)
-	queue.Batch = configoptional.Some(batch)
-	return configoptional.Some(queue)
+// SpoolConfig is the local staging area: where batches are assembled and where they wait
+// until S3 takes them.
+type SpoolConfig struct {
+	// Directory holds the spool. Required; give it a persistent volume so that a restart or a
+	// crash loses nothing.
+	Directory string `mapstructure:"directory"`
+	// MaxBytes bounds the spool on disk. When it is full, pushes are refused (the pipeline
+	// pushes back on its senders) and nothing is dropped. Default: 10 GiB.
+	MaxBytes int64 `mapstructure:"max_bytes"`
+	// RetryInterval is how often a destination that refuses us for good (access denied, no
+	// such bucket) is tried again, and how often held tenants are looked at. Default: 5m.
+	RetryInterval time.Duration `mapstructure:"retry_interval"`
 }
 
-// bucketNameProblem checks S3's general purpose bucket naming rules; it returns "" for a valid
-// name.
-func bucketNameProblem(name string) string {
-	if len(name) < 3 || len(name) > 63 {
-		return "must be 3 to 63 characters long"
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return "may contain only lower-case letters, digits, '.' and '-'"
-		}
-	}
-	if !isLowerAlnum(name[0]) || !isLowerAlnum(name[len(name)-1]) {
-		return "must begin and end with a letter or digit"
-	}
-	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
-		return "must not contain '..', '.-' or '-.'"
-	}
-	if looksLikeIPv4(name) {
-		return "must not look like an IP address"
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return "must not begin with " + p
-		}
-	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, s) {
-			return "must not end with " + s
-		}
-	}
-	return ""
+// Config is the audits3 exporter's configuration.
+type Config struct {
+	// DestinationConfig is the default destination, for every tenant without a route. With no
+	// bucket, tenants without a route are held in the spool (counted) until a route names them.
+	DestinationConfig `mapstructure:",squash"`
+
+	// Schema of the objects: gooddata (one JSON entry per event) or airkit (the 29 columns).
+	// Default: gooddata.
+	Schema schema.Name `mapstructure:"schema"`
+	// Format: ndjson (default) or json for gooddata; ndjson (default) or csv for airkit.
+	Format schema.Format `mapstructure:"format"`
+	// OCSFColumns appends OCSF_* columns to airkit rows. Default: false.
+	OCSFColumns bool `mapstructure:"ocsf_columns"`
+	// Compression of the objects: none, gzip or zstd. Default: none.
+	Compression compression.Type `mapstructure:"compression"`
+	// Key is the object key template (see the README for placeholders); the extension is
+	// appended. Default: auditlog/default/{org_id}/{upload_ts14} for gooddata,
+	// airkit/{org_id}/{upload_date}/{upload_ts14}-{unique} for airkit.
+	Key string `mapstructure:"key"`
+
+	// FlushInterval is the longest a tenant's batch stays open. Default: 10m for gooddata,
+	// 5m for airkit, as each vendor delivers.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// MaxEvents closes a batch at this many events. Default: 100000.
+	MaxEvents int `mapstructure:"max_events"`
+	// MaxFileBytes closes a batch at this many bytes (before compression). Default: 64 MiB.
+	MaxFileBytes int64 `mapstructure:"max_file_bytes"`
+
+	// Routes maps org ids to their own destination.
+	Routes map[string]RouteConfig `mapstructure:"routes"`
+	// RoutesFile is a YAML or JSON file of more routes (org id -> route), re-read when it
+	// changes; its routes win over Routes. A file that does not validate is refused and the
+	// routes in use stay. Default: none.
+	RoutesFile string `mapstructure:"routes_file"`
+	// RoutesReloadInterval is how often RoutesFile is checked for changes. Default: 10s.
+	RoutesReloadInterval time.Duration `mapstructure:"routes_reload_interval"`
+
+	// Spool is the local staging area.
+	Spool SpoolConfig `mapstructure:"spool"`
+
+	// Verify writes a test object to every configured destination at start. Default: false.
+	Verify bool `mapstructure:"verify"`
+	// VerifyKey names the test object. Default: airkit-verify-test-{timestamp}.
+	VerifyKey string `mapstructure:"verify_key"`
+	// OnVerifyFailure: error (default) fails start-up; warn logs and starts.
+	OnVerifyFailure VerifyFailure `mapstructure:"on_verify_failure"`
+
+	// UploadConcurrency bounds uploads in flight across tenants. Default: 16.
+	UploadConcurrency int `mapstructure:"upload_concurrency"`
+
+	// TimeoutConfig bounds one upload attempt (and one push into the spool). Default: 30s.
+	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	// QueueConfig is exporterhelper's queue in front of the spool. Default: disabled, so that
+	// a sender's 2xx means its events are on disk; a persistent queue (storage) also works.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// RetryConfig is the backoff of uploads that fail for a while (throttling, outages):
+	// initial_interval, max_interval, multiplier, randomization_factor. Batches are never
+	// dropped: max_elapsed_time (default 168h, GoodData's seven days) only marks when a
+	// tenant's failure is logged as overdue. Default: enabled.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 }
 
-func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+var _ component.Config = (*Config)(nil)
 
-func looksLikeIPv4(name string) bool {
-	parts := strings.Split(name, ".")
-	if len(parts) != 4 {
-		return false
+const (
+	defaultMaxEvents       = 100_000
+	defaultMaxFileBytes    = 64 << 20
+	defaultSpoolBytes      = 10 << 30
+	defaultRetryInterval   = 5 * time.Minute
+	defaultReloadInterval  = 10 * time.Second
+	defaultUploads         = 16
+	defaultTimeout         = 30 * time.Second
+	defaultMaxElapsed      = 7 * 24 * time.Hour
+	goodDataFlushInterval  = 10 * time.Minute
+	airkitFlushInterval    = 5 * time.Minute
+	defaultSpoolRetryFloor = time.Second
+)
+
+func createDefaultConfig() component.Config {
+	retry := configretry.NewDefaultBackOffConfig()
+	retry.MaxElapsedTime = defaultMaxElapsed
+	timeout := exporterhelper.NewDefaultTimeoutConfig()
+	timeout.Timeout = defaultTimeout
+	return &Config{
+		DestinationConfig:    DestinationConfig(destination.NewDefaultConfig()),
+		Schema:               schema.GoodData,
+		Compression:          compression.None,
+		MaxEvents:            defaultMaxEvents,
+		MaxFileBytes:         defaultMaxFileBytes,
+		RoutesReloadInterval: defaultReloadInterval,
+		Spool:                SpoolConfig{MaxBytes: defaultSpoolBytes, RetryInterval: defaultRetryInterval},
+		VerifyKey:            objectkey.AirkitVerifyKey,
+		OnVerifyFailure:      VerifyFailureError,
+		UploadConcurrency:    defaultUploads,
+		TimeoutConfig:        timeout,
+		QueueConfig:          configoptional.Default(exporterhelper.NewDefaultQueueConfig()),
+		RetryConfig:          retry,
 	}
-	for _, p := range parts {
-		if p == "" || len(p) > 3 {
-			return false
+}
+
+// withSchemaDefaults returns a copy of cfg with the defaults that depend on the schema filled
+// in: the key template and the flush interval.
+func (cfg *Config) withSchemaDefaults() *Config {
+	c := *cfg
+	c.fillSchemaDefaults()
+	return &c
+}
+
+func (cfg *Config) fillSchemaDefaults() {
+	if cfg.Key == "" {
+		cfg.Key = objectkey.GoodDataKey
+		if cfg.Schema == schema.Airkit {
+			cfg.Key = objectkey.AirkitKey
 		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
-				return false
+	}
+	if cfg.FlushInterval == 0 {
+		cfg.FlushInterval = goodDataFlushInterval
+		if cfg.Schema == schema.Airkit {
+			cfg.FlushInterval = airkitFlushInterval
+		}
+	}
+}
+
+func (cfg *Config) schemaConfig() schema.Config {
+	return schema.Config{Schema: cfg.Schema, Format: cfg.Format, OCSFColumns: cfg.OCSFColumns}
+}
+
+// Validate reports every problem at once, each naming its key.
+func (cfg *Config) Validate() error {
+	cfg = cfg.withSchemaDefaults()
+	var errs []error
+	add := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	if cfg.Bucket != "" {
+		dest := cfg.destination()
+		errs = append(errs, dest.Validate())
+	} else if len(cfg.Routes) == 0 && cfg.RoutesFile == "" {
+		add("bucket", errors.New("must be set, or routes / routes_file must name the tenants' destinations"))
+	}
+	// Each route validates itself (RouteConfig.Validate, under routes::<org id>); only the
+	// org ids are checked here.
+	for org := range cfg.Routes {
+		if !objectkey.ValidOrgID(org) {
+			add("routes", fmt.Errorf("%q is not an org id ([A-Za-z0-9._-], at most %d characters)", org, objectkey.MaxOrgIDLen))
+		}
+	}
+	if _, err := schema.New(cfg.schemaConfig()); err != nil {
+		// Its errors already name their keys (schema, format).
+		errs = append(errs, err)
+	}
+	if _, err := objectkey.Compile(cfg.Key); err != nil {
+		add("key", err)
+	}
+	if _, err := objectkey.CompileVerify(cfg.VerifyKey); err != nil {
+		add("verify_key", err)
+	}
+	if cfg.FlushInterval < 0 {
+		add("flush_interval", fmt.Errorf("must be positive, got %s", cfg.FlushInterval))
+	}
+	if cfg.MaxEvents <= 0 {
+		add("max_events", fmt.Errorf("must be positive, got %d", cfg.MaxEvents))
+	}
+	if cfg.MaxFileBytes <= 0 {
+		add("max_file_bytes", fmt.Errorf("must be positive, got %d", cfg.MaxFileBytes))
+	}
+	if cfg.Spool.Directory == "" {
+		add("spool::directory", errors.New("must be set to a directory on a persistent volume"))
+	}
+	if cfg.Spool.MaxBytes < cfg.MaxFileBytes {
+		add("spool::max_bytes", fmt.Errorf("(%d) must be at least max_file_bytes (%d)", cfg.Spool.MaxBytes, cfg.MaxFileBytes))
+	}
+	if cfg.Spool.RetryInterval < defaultSpoolRetryFloor {
+		add("spool::retry_interval", fmt.Errorf("must be at least %s", defaultSpoolRetryFloor))
+	}
+	if cfg.RoutesFile != "" && cfg.RoutesReloadInterval < time.Second {
+		add("routes_reload_interval", errors.New("must be at least 1s"))
+	}
+	if cfg.UploadConcurrency <= 0 {
+		add("upload_concurrency", fmt.Errorf("must be positive, got %d", cfg.UploadConcurrency))
+	}
+	if q := cfg.QueueConfig.Get(); q != nil && q.Batch.HasValue() {
+		add("sending_queue::batch", errors.New("is not used: batches are assembled per tenant in the spool (flush_interval, max_events, max_file_bytes)"))
+	}
+	return errors.Join(errs...)
+}
+
+// validateRoutes checks every route, naming it as section::org_id::key.
+func validateRoutes(section string, routes map[string]RouteConfig) error {
+	orgs := make([]string, 0, len(routes))
+	for org := range routes {
+		orgs = append(orgs, org)
+	}
+	sort.Strings(orgs)
+	var errs []error
+	for _, org := range orgs {
+		rc := routes[org]
+		prefix := section + "::" + org
+		if !objectkey.ValidOrgID(org) {
+			errs = append(errs, fmt.Errorf("%s: %q is not an org id ([A-Za-z0-9._-], at most %d)", section, org, objectkey.MaxOrgIDLen))
+			continue
+		}
+		if err := rc.Validate(); err != nil {
+			for _, e := range splitJoined(err) {
+				errs = append(errs, fmt.Errorf("%s::%w", prefix, e))
 			}
 		}
 	}
-	return true
+	return errors.Join(errs...)
 }
 
-func isRegion(r string) bool {
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
+// splitJoined returns the errors an errors.Join holds, or err alone.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	return true
-}
-
-// endpointProblem never quotes the endpoint back: a URL may carry a password.
-func endpointProblem(endpoint string) string {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "must be a URL such as https://s3.example.com or http://127.0.0.1:7070"
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "must start with http:// or https://"
-	case u.User != nil:
-		return "must not carry user information: use the credentials section"
-	case u.Host == "":
-		return "must name a host, as in https://s3.example.com"
-	case u.RawQuery != "" || u.Fragment != "":
-		return "must not have a query or fragment"
-	}
-	return ""
-}
-
-// prefixProblem keeps the prefix to characters S3 documents as safe in keys, with no empty,
-// "." or ".." segments, so the keys we build are the same on every S3 implementation and on a
-// posix-backed one map to the paths they look like.
-func prefixProblem(prefix string) string {
-	if prefix == "" {
-		return ""
-	}
-	if len(prefix) > maxPrefixLen {
-		return fmt.Sprintf("must be at most %d characters long", maxPrefixLen)
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := prefix[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!-_.*'()=/", c) >= 0) {
-			return fmt.Sprintf("may contain only letters, digits and !-_.*'()=/, found %q", c)
-		}
-	}
-	for seg := range strings.SplitSeq(prefix, "/") {
-		switch seg {
-		case "":
-			return "must not begin or end with '/' or contain '//'"
-		case ".", "..":
-			return "must not contain '.' or '..' segments"
-		}
-	}
-	return ""
+	return []error{err}
 }

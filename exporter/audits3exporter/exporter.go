@@ -4,135 +4,347 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/spool"
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/compression"
+	"github.com/auditship/auditship/internal/objectkey"
+	"github.com/auditship/auditship/internal/schema"
 )
 
-// maxParallelUploads bounds how many tenants' objects one push writes at once, so that one slow
-// tenant does not hold up the others in the same batch.
-const maxParallelUploads = 16
+// invalidOrgPartition holds the events whose org id cannot name an object. It contains '@',
+// which no valid org id does, so it is never taken for a tenant.
+const invalidOrgPartition = "@invalid-org-id"
 
-// logsExporter writes each push as one object per tenant. It holds no data between pushes:
-// batching, queueing and retrying are exporterhelper's.
+// logsExporter stages every record in the spool, per tenant, closes each tenant's batch on
+// its own schedule, and delivers the closed batches from the spool. The spool is the durable
+// queue: a push returns once its records are on disk, and an event leaves the spool only when
+// S3 has stored it.
 type logsExporter struct {
 	cfg      *Config
+	set      exporter.Settings
 	logger   *zap.Logger
-	format   *objectFormat
-	redactor *redactor
+	encoder  schema.Encoder
+	compress *compression.Compressor
 
-	// store is set by start; pushes only happen between start and shutdown.
-	store     *objectStore
-	transport *http.Transport
+	spool  *spool.Spool
+	pool   *destination.Pool
+	routes *routeTable
+	tel    *telemetry
+
+	uploads chan struct{}
+
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu         sync.Mutex
+	deliverers map[string]*deliverer
 }
 
-func newLogsExporter(cfg *Config, logger *zap.Logger) *logsExporter {
-	return &logsExporter{
-		cfg:      cfg,
-		logger:   logger,
-		format:   newObjectFormat(cfg.Prefix, cfg.Compression),
-		redactor: newRedactor(cfg),
+func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) {
+	enc, err := schema.New(cfg.schemaConfig())
+	if err != nil {
+		return nil, err
 	}
+	comp, err := compression.New(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	return &logsExporter{
+		cfg: cfg, set: set, logger: set.Logger, encoder: enc, compress: comp,
+		uploads:    make(chan struct{}, cfg.UploadConcurrency),
+		deliverers: map[string]*deliverer{},
+	}, nil
 }
 
 func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
-	client, transport, err := newS3Client(ctx, e.cfg, e.logger)
+	sp, err := spool.Open(spool.Options{Dir: e.cfg.Spool.Directory, MaxBytes: e.cfg.Spool.MaxBytes})
 	if err != nil {
-		return e.redactor.redact(err)
+		return fmt.Errorf("spool::directory: %w", err)
 	}
-	e.transport = transport
-	e.store = &objectStore{client: client, bucket: e.cfg.Bucket}
+	e.spool = sp
+	e.pool = destination.NewPool(e.logger)
+	e.routes = newRouteTable(e.cfg, e.pool, e.logger, e.wakeAll)
+	if err := e.routes.loadFile(); err != nil {
+		return err
+	}
+	if e.tel, err = newTelemetry(e.set.TelemetrySettings, sp, e.pendingCounts); err != nil {
+		return fmt.Errorf("create telemetry: %w", err)
+	}
+	if e.cfg.Verify {
+		if err := e.verify(ctx); err != nil {
+			if e.cfg.OnVerifyFailure == VerifyFailureError {
+				return err
+			}
+			e.logger.Warn("Verify failed; starting anyway (on_verify_failure: warn).", zap.Error(err))
+		}
+	}
+	e.runCtx, e.cancelRun = context.WithCancel(context.Background())
+	// Batches a previous run left in the spool are delivered first.
+	for _, part := range sp.Partitions() {
+		if len(sp.Pending(part)) > 0 {
+			e.delivererFor(part).notify()
+		}
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.sealLoop(e.runCtx)
+	}()
+	if e.cfg.RoutesFile != "" {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.routes.watch(e.runCtx, e.cfg.RoutesReloadInterval)
+		}()
+	}
 	return nil
 }
 
-func (e *logsExporter) shutdown(context.Context) error {
-	// Idle keep-alive connections each hold two goroutines; they must not outlive us.
-	if e.transport != nil {
-		e.transport.CloseIdleConnections()
+// shutdown closes every open batch and delivers what it can until ctx ends; what is left
+// stays in the spool for the next start.
+func (e *logsExporter) shutdown(ctx context.Context) error {
+	if e.spool == nil {
+		return nil
 	}
-	return nil
+	var errs []error
+	if e.cancelRun != nil {
+		e.sealAll(time.Now(), true)
+		e.waitDelivered(ctx)
+		e.cancelRun()
+		e.wg.Wait()
+	}
+	errs = append(errs, e.tel.shutdown(), e.spool.Close())
+	if e.pool != nil {
+		e.pool.Close()
+	}
+	return errors.Join(errs...)
 }
 
-// pushLogs writes one object per tenant. When some tenants fail, it returns only their records
-// for retry (consumererror.Logs), so that the tenants already written are not written twice.
-// Records without a valid org id are dropped as a permanent error: they cannot name an object,
-// and no retry would change that.
+// waitDelivered waits until no deliverable batch is left or ctx ends.
+func (e *logsExporter) waitDelivered(ctx context.Context) {
+	ticker := time.NewTicker(50 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		if batches, held := e.pendingCounts(); batches-held == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			e.logger.Info("Shutting down with batches still in the spool; they are delivered after the next start.")
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// pushLogs encodes every record and appends it to its tenant's open batch in the spool.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
-	batches, rejected := splitByTenant(ld)
-	var rejectedErr error
-	if rejected > 0 {
-		// Only the count: the offending values may be anything, including secrets.
-		e.logger.Warn("Dropping audit records without a valid org id; they cannot name an S3 object.",
-			zap.Int("dropped_records", rejected), zap.String("attribute", auditevent.AttrOrgID))
-		rejectedErr = errors.New(strconv.Itoa(rejected) + " records dropped: " + auditevent.AttrOrgID +
-			" missing or not matching [A-Za-z0-9._-]{1,128}")
+	now := time.Now()
+	groups := map[string][]spool.Record{}
+	var order []string
+	var arena []byte
+	invalid := 0
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				part := auditevent.OrgID(lr)
+				if !objectkey.ValidOrgID(part) {
+					part = invalidOrgPartition
+					invalid++
+				}
+				start := len(arena)
+				arena = e.encoder.AppendRecord(arena, lr)
+				if _, ok := groups[part]; !ok {
+					order = append(order, part)
+				}
+				groups[part] = append(groups[part], spool.Record{
+					ID: auditevent.EventID(lr), EventTime: eventTime(lr), Payload: arena[start:len(arena):len(arena)],
+				})
+			}
+		}
 	}
-
-	errs := e.uploadAll(ctx, batches)
-	var failed map[string]struct{}
-	var uploadErrs []error
-	for i, err := range errs {
-		if err == nil {
+	if invalid > 0 {
+		// Only the count: the offending org ids may be anything, including secrets.
+		e.logger.Warn("Holding audit events whose org id cannot name an S3 object; they stay in the spool.",
+			zap.Int("events", invalid), zap.String("attribute", auditevent.AttrOrgID))
+		e.tel.eventsHeld.Add(ctx, int64(invalid), metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
+	}
+	var errs []error
+	for _, part := range order {
+		recs := groups[part]
+		added, err := e.spool.Append(part, recs, now)
+		if err != nil {
+			if errors.Is(err, spool.ErrFull) {
+				e.tel.spoolRefusals.Add(ctx, 1)
+			}
+			errs = append(errs, fmt.Errorf("spool events of tenant %s: %w", part, err))
 			continue
 		}
-		if failed == nil {
-			failed = make(map[string]struct{})
+		e.tel.eventsSpooled.Add(ctx, int64(added))
+		if dup := len(recs) - added; dup > 0 {
+			e.tel.eventsDuplicate.Add(ctx, int64(dup))
 		}
-		failed[batches[i].orgID] = struct{}{}
-		uploadErrs = append(uploadErrs, err)
 	}
-	if failed != nil {
-		// The rejected records are not in the retried data, so the error must not be permanent.
-		err := errors.Join(append(uploadErrs, rejectedErr)...)
-		return consumererror.NewLogs(err, logsOfTenants(ld, failed))
-	}
-	if rejectedErr != nil {
-		return consumererror.NewPermanent(rejectedErr)
+	e.sealFull(now)
+	if len(errs) > 0 {
+		// Retryable: records already spooled are recognised by their ids when they come again.
+		return errors.Join(errs...)
 	}
 	return nil
 }
 
-// uploadAll writes the batches, at most maxParallelUploads at a time, and returns each one's
-// error.
-func (e *logsExporter) uploadAll(ctx context.Context, batches []*tenantBatch) []error {
-	errs := make([]error, len(batches))
-	if len(batches) == 1 {
-		errs[0] = e.upload(ctx, batches[0])
-		return errs
+func eventTime(lr plog.LogRecord) time.Time {
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
 	}
-	sem := make(chan struct{}, maxParallelUploads)
-	var wg sync.WaitGroup
-	for i, b := range batches {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs[i] = e.upload(ctx, b)
-		})
-	}
-	wg.Wait()
-	return errs
+	return lr.ObservedTimestamp().AsTime()
 }
 
-func (e *logsExporter) upload(ctx context.Context, b *tenantBatch) error {
-	body, err := e.format.body(b.body)
-	if err != nil {
-		return fmt.Errorf("compress batch of org %s: %w", b.orgID, err)
+// sealLoop closes batches when they are due; a tick is a fraction of flush_interval so that a
+// batch is never late by more than that.
+func (e *logsExporter) sealLoop(ctx context.Context) {
+	tick := min(time.Second, e.cfg.FlushInterval/4)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-ticker.C:
+			e.sealAll(now, false)
+		}
 	}
-	obj := object{body: body, contentType: e.format.contentType}
-	key, dup, err := e.store.putNew(ctx, obj, func(i int) string {
-		return e.format.key(b.orgID, b.earliest.AsTime().Add(secondsOf(i)))
-	})
-	if err != nil {
-		return e.redactor.redact(err)
+}
+
+// sealFull closes the batches that reached max_events or max_file_bytes.
+func (e *logsExporter) sealFull(now time.Time) {
+	for _, b := range e.spool.OpenBatches() {
+		if b.Records >= e.cfg.MaxEvents || b.Bytes >= e.cfg.MaxFileBytes {
+			e.seal(b.Partition, now)
+		}
 	}
-	e.logger.Debug("Wrote audit object.", zap.String("key", key), zap.Int("records", b.records),
-		zap.Int("bytes", len(body)), zap.Bool("already_present", dup))
-	return nil
+}
+
+// sealAll closes the batches that are due (all of them when force is set).
+func (e *logsExporter) sealAll(now time.Time, force bool) {
+	for _, b := range e.spool.OpenBatches() {
+		if force || now.Sub(b.OpenedAt) >= e.cfg.FlushInterval || b.Records >= e.cfg.MaxEvents || b.Bytes >= e.cfg.MaxFileBytes {
+			e.seal(b.Partition, now)
+		}
+	}
+}
+
+func (e *logsExporter) seal(part string, now time.Time) {
+	sb, err := e.spool.Seal(part, now, e.buildObject)
+	if err != nil {
+		e.logger.Error("Closing a batch failed; its events stay in the spool and closing is tried again.", zap.String("tenant", part), zap.Error(err))
+		return
+	}
+	if sb != nil {
+		e.delivererFor(part).notify()
+	}
+}
+
+// buildObject is the spool's Builder: the file of the schema, compressed, with the labels that
+// fix its name and content type for every later attempt.
+func (e *logsExporter) buildObject(_ spool.BatchInfo, payloads [][]byte) ([]byte, map[string]string, error) {
+	body := schema.AppendFile(nil, e.encoder, payloads)
+	out, err := e.compress.Compress(nil, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	contentType := e.encoder.ContentType()
+	if ct := e.compress.ContentType(); ct != "" {
+		contentType = ct
+	}
+	return out, map[string]string{
+		labelContentType: contentType,
+		labelExtension:   e.encoder.Extension() + e.compress.Extension(),
+		labelUnique:      objectkey.NewUnique(),
+	}, nil
+}
+
+func (e *logsExporter) delivererFor(part string) *deliverer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.deliverers[part]
+	if !ok {
+		d = &deliverer{exp: e, part: part, wake: make(chan struct{}, 1)}
+		e.deliverers[part] = d
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			d.run(e.runCtx)
+		}()
+	}
+	return d
+}
+
+func (e *logsExporter) wakeAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range e.deliverers {
+		d.notify()
+	}
+}
+
+func (e *logsExporter) acquireUpload(ctx context.Context) error {
+	select {
+	case e.uploads <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *logsExporter) releaseUpload() { <-e.uploads }
+
+// pendingCounts counts sealed batches waiting in the spool, and those of them held because
+// their tenant has no destination.
+func (e *logsExporter) pendingCounts() (batches, held int64) {
+	for _, part := range e.spool.Partitions() {
+		n := int64(len(e.spool.Pending(part)))
+		batches += n
+		if _, ok := e.routes.routeConfig(part); !ok {
+			held += n
+		}
+	}
+	return batches, held
+}
+
+// verify writes a test object to every configured destination and reports every failure.
+func (e *logsExporter) verify(ctx context.Context) error {
+	tpl, err := objectkey.CompileVerify(e.cfg.VerifyKey)
+	if err != nil {
+		return fmt.Errorf("verify_key: %w", err)
+	}
+	var errs []error
+	for org, rc := range e.routes.destinations() {
+		dest, err := e.pool.Get(ctx, org, rc.destination())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("verify %s: %w", org, err))
+			continue
+		}
+		key := string(tpl.Append(nil, org, time.Now()))
+		if err := dest.Verify(ctx, key); err != nil {
+			errs = append(errs, fmt.Errorf("verify %s: %w", org, err))
+		}
+	}
+	return errors.Join(errs...)
 }

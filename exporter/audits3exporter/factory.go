@@ -18,14 +18,23 @@ func NewFactory() exporter.Factory {
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
-	c := cfg.(*Config)
-	exp := newLogsExporter(c, set.Logger)
-	return exporterhelper.NewLogs(ctx, set, cfg, exp.pushLogs,
+	c := cfg.(*Config).withSchemaDefaults()
+	exp, err := newLogsExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	// Uploads are retried from the spool, per tenant. A push fails only when the spool cannot
+	// take its events: without a queue the sender is told at once (backpressure); with one,
+	// the queued data is retried until the spool has room, never dropped.
+	pushRetry := c.RetryConfig
+	pushRetry.Enabled = c.QueueConfig.HasValue()
+	pushRetry.MaxElapsedTime = 0
+	return exporterhelper.NewLogs(ctx, set, c, exp.pushLogs,
 		exporterhelper.WithStart(exp.start),
 		exporterhelper.WithShutdown(exp.shutdown),
 		exporterhelper.WithTimeout(c.TimeoutConfig),
-		exporterhelper.WithRetry(c.RetryConfig),
-		exporterhelper.WithQueue(c.queueBatchConfig()),
+		exporterhelper.WithRetry(pushRetry),
+		exporterhelper.WithQueue(c.QueueConfig),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 	)
 }

@@ -1,0 +1,207 @@
+package audits3exporter
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/spool"
+	"github.com/auditship/auditship/internal/objectkey"
+)
+
+// Labels a sealed batch carries from the moment it is closed, so that every upload attempt,
+// before or after a restart, sends the same bytes under the same name.
+const (
+	labelContentType = "content_type"
+	labelExtension   = "extension"
+	labelUnique      = "unique"
+)
+
+// maxKeyAttempts bounds how many names one batch tries when others are taken (412 with
+// different content).
+const maxKeyAttempts = 60
+
+// deliverer delivers one tenant's sealed batches, oldest first, one at a time. Each tenant has
+// its own, so a tenant whose bucket fails waits on its own schedule and never delays another.
+type deliverer struct {
+	exp  *logsExporter
+	part string
+	wake chan struct{}
+	// reported is the failure code last logged, so that a bucket failing the same way for days
+	// is logged once, not at every attempt.
+	reported string
+}
+
+func (d *deliverer) notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *deliverer) run(ctx context.Context) {
+	e := d.exp
+	backoff := newBackoff(e.cfg.RetryConfig.InitialInterval, e.cfg.RetryConfig.MaxInterval, e.cfg.RetryConfig.Multiplier, e.cfg.RetryConfig.RandomizationFactor)
+	for {
+		pending := e.spool.Pending(d.part)
+		if len(pending) == 0 {
+			if !d.sleep(ctx, -1) {
+				return
+			}
+			continue
+		}
+		sb := pending[0]
+		wait, ok := d.deliver(ctx, sb, backoff)
+		if !ok {
+			return
+		}
+		if wait > 0 && !d.sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// deliver makes one attempt at sb and says how long to wait before the next step; ok is false
+// when ctx ended.
+func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *backoff) (time.Duration, bool) {
+	e := d.exp
+	r, err := e.routes.lookup(ctx, d.part)
+	if err != nil {
+		// No destination for this tenant (held), or one that cannot be built: keep the batch
+		// and look again when routes change or after the slow retry interval.
+		d.report("no_route", err)
+		return e.cfg.Spool.RetryInterval, true
+	}
+	body, err := sb.Body()
+	if err != nil {
+		e.logger.Error("Cannot read a spooled batch; it stays in the spool.", zap.String("tenant", d.part), zap.Error(err))
+		return e.cfg.Spool.RetryInterval, true
+	}
+	if err := e.acquireUpload(ctx); err != nil {
+		return 0, false
+	}
+	uploadCtx, cancel := context.WithTimeout(ctx, e.cfg.TimeoutConfig.Timeout)
+	res, err := r.dest.PutNew(uploadCtx, d.keyFunc(r, sb), body, sb.Labels[labelContentType])
+	cancel()
+	e.releaseUpload()
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	if err == nil {
+		if derr := e.spool.Delivered(sb); derr != nil {
+			e.logger.Error("Delivered batch could not be removed from the spool.", zap.String("key", res.Key), zap.Error(derr))
+		}
+		e.tel.objectsWritten.Add(ctx, 1, metric.WithAttributes(attribute.Bool("already_present", res.AlreadyPresent)))
+		e.tel.eventsDelivered.Add(ctx, int64(sb.Records))
+		if d.reported != "" {
+			e.logger.Info("Delivery recovered.", zap.String("tenant", d.part), zap.String("bucket", r.bucket))
+			d.reported = ""
+		}
+		backoff.reset()
+		e.logger.Debug("Stored audit object.", zap.String("bucket", r.bucket), zap.String("key", res.Key),
+			zap.Int("events", sb.Records), zap.Bool("already_present", res.AlreadyPresent))
+		return 0, true
+	}
+	f := destination.Classify(err)
+	e.tel.uploadFailures.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", f.Kind.String()), attribute.String("code", f.Code)))
+	switch f.Kind {
+	case destination.Permanent:
+		d.report(f.Code, err)
+		return e.cfg.Spool.RetryInterval, true
+	case destination.Throttled:
+		return max(f.RetryAfter, backoff.next()), true
+	default:
+		e.logger.Debug("Upload failed; retrying.", zap.String("tenant", d.part), zap.Error(err))
+		return backoff.next(), true
+	}
+}
+
+// keyFunc names sb's object: attempt 0 is the name chosen when it was sealed; later attempts,
+// taken only when the name holds another object, move the upload time on by a second and
+// extend the unique part.
+func (d *deliverer) keyFunc(r *route, sb *spool.Sealed) func(int) string {
+	return func(attempt int) string {
+		if attempt >= maxKeyAttempts {
+			return ""
+		}
+		v := objectkey.Values{OrgID: d.part, Upload: sb.SealedAt.Add(time.Duration(attempt) * time.Second), Event: sb.EarliestEvent, Unique: sb.Labels[labelUnique]}
+		if attempt > 0 {
+			v.Unique += "-" + strconv.Itoa(attempt)
+		}
+		key := r.key.Append(nil, v)
+		return string(append(key, sb.Labels[labelExtension]...))
+	}
+}
+
+// report logs a failure that needs someone's attention once per distinct code, naming the
+// S3 error and never the data.
+func (d *deliverer) report(code string, err error) {
+	if d.reported == code {
+		return
+	}
+	d.reported = code
+	d.exp.logger.Error("Tenant's batches are held in the spool until its destination accepts them.",
+		zap.String("tenant", d.part), zap.String("code", code),
+		zap.Duration("retry_interval", d.exp.cfg.Spool.RetryInterval), zap.Error(err))
+}
+
+// sleep waits for wait (forever when negative), a wake-up or the end of ctx; it returns false
+// when ctx ended.
+func (d *deliverer) sleep(ctx context.Context, wait time.Duration) bool {
+	var timer <-chan time.Time
+	if wait >= 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-d.wake:
+		return true
+	case <-timer:
+		return true
+	}
+}
+
+// backoff is exponential with jitter, as retry_on_failure configures it.
+type backoff struct {
+	initial, maxWait time.Duration
+	multiplier       float64
+	jitter           float64
+	current          time.Duration
+}
+
+func newBackoff(initial, maxWait time.Duration, multiplier, jitter float64) *backoff {
+	if initial <= 0 {
+		initial = time.Second
+	}
+	if maxWait < initial {
+		maxWait = initial
+	}
+	if multiplier < 1 {
+		multiplier = 1.5
+	}
+	return &backoff{initial: initial, maxWait: maxWait, multiplier: multiplier, jitter: jitter}
+}
+
+func (b *backoff) next() time.Duration {
+	if b.current == 0 {
+		b.current = b.initial
+	} else {
+		b.current = min(time.Duration(float64(b.current)*b.multiplier), b.maxWait)
+	}
+	delta := b.jitter * float64(b.current)
+	return time.Duration(float64(b.current) - delta + rand.Float64()*2*delta)
+}
+
+func (b *backoff) reset() { b.current = 0 }
+
+var errShuttingDown = errors.New("exporter is shutting down")

@@ -1,0 +1,41 @@
+package destination
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// newPool is a pool closed when the test ends (before the servers it talks to stop).
+func newPool(t *testing.T) *Pool {
+	p := NewPool(nil)
+	t.Cleanup(p.Close)
+	return p
+}
+
+// destOn builds a destination for cfg from a fresh pool.
+func destOn(t *testing.T, cfg Config) *Destination {
+	t.Helper()
+	d, err := newPool(t).Get(context.Background(), "org-1", cfg)
+	require.NoError(t, err)
+	return d
+}
+
+// keys names objects k0.json, k1.json, ... and stops after n names.
+func keys(n int) func(int) string {
+	return func(attempt int) string {
+		if attempt >= n {
+			return ""
+		}
+		return "auditlog/default/org-1/k" + strconv.Itoa(attempt) + ".json"
+	}
+}
+
+func keyN(attempt int) string { return keys(10)(attempt) }

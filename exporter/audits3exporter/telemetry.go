@@ -1,0 +1,71 @@
+package audits3exporter
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/metadata"
+	"github.com/auditship/auditship/exporter/audits3exporter/internal/spool"
+)
+
+// telemetry holds the exporter's own metrics. Names follow the collector's
+// otelcol_exporter_<type>_... pattern once the collector adds its prefix.
+type telemetry struct {
+	eventsSpooled   metric.Int64Counter
+	eventsDuplicate metric.Int64Counter
+	eventsHeld      metric.Int64Counter
+	eventsDelivered metric.Int64Counter
+	objectsWritten  metric.Int64Counter
+	uploadFailures  metric.Int64Counter
+	spoolRefusals   metric.Int64Counter
+	registration    metric.Registration
+}
+
+func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func() (batches, held int64)) (*telemetry, error) {
+	m := set.MeterProvider.Meter(metadata.ScopeName)
+	t := &telemetry{}
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter("otelcol_exporter_audits3_"+name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	t.eventsSpooled = counter("events_spooled", "{event}", "Events written to the local spool, ready to be batched.")
+	t.eventsDuplicate = counter("events_duplicate", "{event}", "Events skipped because the spool already held their event id (a redelivery).")
+	t.eventsHeld = counter("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
+	t.eventsDelivered = counter("events_delivered", "{event}", "Events in objects stored in S3.")
+	t.objectsWritten = counter("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
+	t.uploadFailures = counter("upload_failures", "{attempt}", "Failed uploads, by kind (transient, throttled, permanent) and S3 error code.")
+	t.spoolRefusals = counter("spool_refusals", "{request}", "Pushes refused because the spool was full (backpressure to the pipeline).")
+	spoolBytes, err1 := m.Int64ObservableGauge("otelcol_exporter_audits3_spool_bytes", metric.WithUnit("By"),
+		metric.WithDescription("Bytes held in the local spool: open batches and batches waiting for delivery."))
+	pendingBatches, err2 := m.Int64ObservableGauge("otelcol_exporter_audits3_pending_batches", metric.WithUnit("{batch}"),
+		metric.WithDescription("Closed batches waiting for delivery; held: those of tenants without a destination or with an invalid org id."))
+	errs = append(errs, err1, err2)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(spoolBytes, sp.Bytes())
+		batches, held := pending()
+		o.ObserveInt64(pendingBatches, batches-held, metric.WithAttributes(attribute.String("state", "deliverable")))
+		o.ObserveInt64(pendingBatches, held, metric.WithAttributes(attribute.String("state", "held")))
+		return nil
+	}, spoolBytes, pendingBatches)
+	if err != nil {
+		return nil, err
+	}
+	t.registration = reg
+	return t, nil
+}
+
+func (t *telemetry) shutdown() error {
+	if t == nil || t.registration == nil {
+		return nil
+	}
+	return t.registration.Unregister()
+}
