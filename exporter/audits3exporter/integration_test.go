@@ -184,7 +184,7 @@ func TestThrottlingAndResets(t *testing.T) {
 	proxy, err := faultproxy.Start(srv.Endpoint, faultproxy.Options{Seed: 7, Faults: faultproxy.Faults{
 		Methods:  []string{"PUT"},
 		SlowDown: faultproxy.Fault{Probability: 0.2}, RetryAfter: time.Second,
-		Reset:    faultproxy.Fault{Probability: 0.1},
+		Reset: faultproxy.Fault{Probability: 0.1},
 	}})
 	require.NoError(t, err)
 	defer proxy.Close()
