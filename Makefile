@@ -20,7 +20,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' -not -path './.
 export VERSITYGW
 export AUDITSHIP_COLLECTOR := $(CURDIR)/$(COLLECTOR)
 
-.PHONY: all build run test unit bench lint tools clean
+.PHONY: all build run test bench bench-e2e lint tools clean
 
 all: build
 
@@ -62,6 +62,11 @@ test: $(COLLECTOR) $(VERSITYGW) lint
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The whole collector under load: 1M events, 20 tenants, a fifth carrying credentials.
+bench-e2e: $(COLLECTOR) $(VERSITYGW)
+	$(GO) run ./internal/cmd/benche2e -collector $(COLLECTOR) -versitygw $(VERSITYGW) \
+		-config testdata/bench.yaml -workdir .run/bench -events 1000000 -tenants 20
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l receiver processor exporter internal); \

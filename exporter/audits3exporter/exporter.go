@@ -26,6 +26,10 @@ import (
 // which no valid org id does, so it is never taken for a tenant.
 const invalidOrgPartition = "@invalid-org-id"
 
+// maxPooledArena bounds the encoding buffers kept between pushes, so that one huge push does
+// not pin its memory for good.
+const maxPooledArena = 8 << 20
+
 // logsExporter stages every record in the spool, per tenant, closes each tenant's batch on
 // its own schedule, and delivers the closed batches from the spool. The spool is the durable
 // queue: a push returns once its records are on disk, and an event leaves the spool only when
@@ -43,6 +47,7 @@ type logsExporter struct {
 	tel    *telemetry
 
 	uploads chan struct{}
+	arenas  sync.Pool
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -64,6 +69,7 @@ func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) 
 	return &logsExporter{
 		cfg: cfg, set: set, logger: set.Logger, encoder: enc, compress: comp,
 		uploads:    make(chan struct{}, cfg.UploadConcurrency),
+		arenas:     sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }},
 		deliverers: map[string]*deliverer{},
 	}, nil
 }
@@ -154,7 +160,15 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	now := time.Now()
 	groups := map[string][]spool.Record{}
 	var order []string
-	var arena []byte
+	// The encoded records live in one buffer, reused across pushes: the spool copies them.
+	arenaPtr := e.arenas.Get().(*[]byte)
+	arena := (*arenaPtr)[:0]
+	defer func() {
+		if cap(arena) <= maxPooledArena {
+			*arenaPtr = arena[:0]
+			e.arenas.Put(arenaPtr)
+		}
+	}()
 	invalid := 0
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {

@@ -22,6 +22,8 @@ type Collector struct {
 	AuditURL  string
 	HealthURL string
 	OTLPURL   string
+	// PprofURL serves Go profiles when the config enables the pprof extension.
+	PprofURL string
 }
 
 // CollectorEnv holds what a collector config needs from its surroundings; StartCollector
@@ -37,7 +39,7 @@ type CollectorEnv struct {
 // StartCollector starts bin with configPath, free loopback ports for the auditlog receiver,
 // OTLP/HTTP, health check and metrics, and waits until its health check answers.
 func StartCollector(ctx context.Context, bin, configPath, logPath string, env CollectorEnv) (*Collector, error) {
-	ports := make([]int, 4)
+	ports := make([]int, 5)
 	for i := range ports {
 		p, err := FreePort()
 		if err != nil {
@@ -53,6 +55,7 @@ func StartCollector(ctx context.Context, bin, configPath, logPath string, env Co
 		"AUDITSHIP_OTLP_PORT=" + strconv.Itoa(ports[1]),
 		"AUDITSHIP_HEALTH_PORT=" + strconv.Itoa(ports[2]),
 		"AUDITSHIP_METRICS_PORT=" + strconv.Itoa(ports[3]),
+		"AUDITSHIP_PPROF_PORT=" + strconv.Itoa(ports[4]),
 		"AUDITSHIP_STATE_DIR=" + env.StateDir,
 		"AUDITSHIP_BUCKET=" + env.Bucket,
 		"AUDITSHIP_S3_ENDPOINT=" + env.S3.Endpoint,
@@ -68,6 +71,7 @@ func StartCollector(ctx context.Context, bin, configPath, logPath string, env Co
 		AuditURL:  "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/v1/audit",
 		OTLPURL:   "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/v1/logs",
 		HealthURL: "http://127.0.0.1:" + strconv.Itoa(ports[2]) + "/",
+		PprofURL:  "http://127.0.0.1:" + strconv.Itoa(ports[4]) + "/debug/pprof",
 	}
 	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

@@ -14,6 +14,9 @@ import (
 // The lengths make any payload safe to store (CSV rows may hold newlines), and the header and
 // the closing newline let recovery tell a whole frame from one torn by a crash.
 
+// frameOverhead is an upper bound of a frame's bytes beyond its id and payload.
+const frameOverhead = 2 + 20 + 1 + 20 + 1 + 20 + 1 + 1
+
 func appendFrame(buf []byte, r Record) []byte {
 	buf = append(buf, 'R', ' ')
 	buf = strconv.AppendInt(buf, r.EventTime.UnixNano(), 10)

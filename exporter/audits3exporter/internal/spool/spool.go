@@ -165,7 +165,11 @@ func (s *Spool) Append(part string, recs []Record, now time.Time) (added int, er
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
-	var buf []byte
+	size := 0
+	for _, r := range recs {
+		size += frameOverhead + len(r.ID) + len(r.Payload)
+	}
+	buf := make([]byte, 0, size)
 	var earliest time.Time
 	fresh := make([]string, 0, len(recs))
 	seen := make(map[string]struct{}, len(recs))
@@ -213,7 +217,9 @@ func (s *Spool) Append(part string, recs []Record, now time.Time) (added int, er
 	}
 	for _, id := range fresh {
 		if id != "" {
-			b.ids[id] = struct{}{}
+			// A copy: the id may point into a much larger buffer (a whole request body),
+			// which the batch must not keep alive.
+			b.ids[strings.Clone(id)] = struct{}{}
 		}
 	}
 	return len(fresh), nil
