@@ -279,9 +279,12 @@ func (e *logsExporter) seal(part string, now time.Time) {
 // fix its name and content type for every later attempt.
 func (e *logsExporter) buildObject(_ spool.BatchInfo, payloads [][]byte) ([]byte, map[string]string, error) {
 	body := schema.AppendFile(nil, e.encoder, payloads)
-	out, err := e.compress.Compress(nil, body)
-	if err != nil {
-		return nil, nil, err
+	out := body
+	if t := e.compress.Type(); t != compression.None && t != "" {
+		var err error
+		if out, err = e.compress.Compress(nil, body); err != nil {
+			return nil, nil, err
+		}
 	}
 	contentType := e.encoder.ContentType()
 	if ct := e.compress.ContentType(); ct != "" {

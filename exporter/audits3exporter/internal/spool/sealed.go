@@ -52,7 +52,9 @@ func sealedName(sb *Sealed) string {
 }
 
 // writeSealed writes the sealed file under a temporary name, syncs it and renames it into
-// place, so that a crash leaves either no sealed file or a whole one.
+// place, so that a crash leaves either no sealed file or a whole one. The parts are written
+// straight to the file: a batch can be large, and one more copy of it in memory would be
+// waste.
 func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
 	dir := filepath.Join(s.sealedDir, sb.Partition)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -63,18 +65,10 @@ func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
 	if err != nil {
 		return fmt.Errorf("encode sealed batch header: %w", err)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(header) + len(body) + 40*len(ids))
-	buf.Write(header)
-	buf.WriteByte('\n')
-	buf.Write(body)
-	for _, id := range ids {
-		buf.WriteString(id)
-		buf.WriteByte('\n')
-	}
 	final := filepath.Join(dir, sealedName(sb))
 	tmp := final + ".tmp"
-	if err := writeFileSync(tmp, buf.Bytes(), s.sync); err != nil {
+	size, err := writeSealedFile(tmp, header, body, ids, s.sync)
+	if err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -86,27 +80,42 @@ func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
 		}
 	}
 	sb.path = final
-	sb.fileSize = int64(buf.Len())
-	s.bytes.Add(sb.fileSize)
+	sb.fileSize = size
+	s.bytes.Add(size)
 	return nil
 }
 
-func writeFileSync(path string, data []byte, sync bool) error {
+func writeSealedFile(path string, header, body []byte, ids []string, sync bool) (int64, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("write sealed batch: %w", err)
+		return 0, fmt.Errorf("write sealed batch: %w", err)
 	}
-	_, err = f.Write(data)
+	w := bufio.NewWriterSize(f, 256<<10)
+	w.Write(header)
+	w.WriteByte('\n')
+	w.Write(body)
+	for _, id := range ids {
+		w.WriteString(id)
+		w.WriteByte('\n')
+	}
+	err = w.Flush()
 	if err == nil && sync {
 		err = f.Sync()
+	}
+	var size int64
+	if err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			size = st.Size()
+		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write sealed batch: %w", err)
+		return 0, fmt.Errorf("write sealed batch: %w", err)
 	}
-	return nil
+	return size, nil
 }
 
 // recoverSealed loads the sealed batches a previous run left, drops temporary files of seals a
