@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 
 	"github.com/auditship/auditship/internal/compression"
 	"github.com/auditship/auditship/internal/faultproxy"
@@ -314,4 +315,37 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	startExporter(t, cfg)
 	counts, _ := waitForIDs(t, srv, "audit", "", want, 10*time.Second)
 	requireExactlyOnce(t, counts, want)
+}
+
+// TestSpoolFullPushesBack: with S3 down and the spool full, pushes are refused (the receiver
+// answers 503) and nothing already accepted is lost; once S3 is back, everything accepted is
+// delivered and pushes are taken again.
+func TestSpoolFullPushesBack(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "audit")
+	cfg := testConfig(t, srv, "audit")
+	cfg.Spool.MaxBytes = 64 << 10
+	cfg.MaxFileBytes = 16 << 10
+	cfg.Key = "logs/{org_id}/{upload_ts14}-{unique}"
+	srv.Stop()
+	exp := startExporter(t, cfg)
+	var accepted []string
+	var refused error
+	for i := 0; i < 200 && refused == nil; i++ {
+		batch := ids("full-"+strconv.Itoa(i)+"-", 10)
+		if err := exp.ConsumeLogs(context.Background(), auditLogs("acme", batch...)); err != nil {
+			refused = err
+			break
+		}
+		accepted = append(accepted, batch...)
+	}
+	require.Error(t, refused, "a full spool must refuse pushes")
+	assert.Contains(t, refused.Error(), "spool is full")
+	assert.False(t, consumererror.IsPermanent(refused), "the sender must retry later, not drop")
+	t.Logf("%d events accepted before the spool filled", len(accepted))
+
+	srv.Restart()
+	counts, _ := waitForIDs(t, srv, "audit", "", accepted, 30*time.Second)
+	requireExactlyOnce(t, counts, accepted)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), auditLogs("acme", "after-1")), "room again once delivered")
 }
