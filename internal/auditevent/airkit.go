@@ -90,6 +90,7 @@ func IsAirkitRow(row pcommon.Map) bool {
 // generated one. Keys that are not columns go into the body.
 func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
 	attrs := lr.Attributes()
+	attrs.EnsureCapacity(attrs.Len() + row.Len() + ocsfAttrCount)
 	attrs.PutStr(AttrSourceFormat, FormatAirkit)
 	for _, name := range [...]string{airkitEventType, airkitEventTime, airkitOrgID} {
 		v, ok := row.Get(name)

@@ -133,6 +133,9 @@ func IsGoodDataEntry(entry pcommon.Map) bool {
 // as a *FieldError.
 func GoodDataToRecord(entry pcommon.Map, lr plog.LogRecord) error {
 	attrs := lr.Attributes()
+	// Room for the entry's fields and the ocsf processor's ten, so the attributes are not
+	// copied as they grow.
+	attrs.EnsureCapacity(attrs.Len() + entry.Len() + ocsfAttrCount)
 	attrs.PutStr(AttrSourceFormat, FormatGoodData)
 	var body pcommon.Map
 	bodyMap := func() pcommon.Map {
