@@ -37,6 +37,8 @@ type deliverer struct {
 	// reported is the failure code last logged, so that a bucket failing the same way for days
 	// is logged once, not at every attempt.
 	reported string
+	// overdue says the oldest batch was reported as waiting past max_elapsed_time.
+	overdue bool
 }
 
 func (d *deliverer) notify() {
@@ -72,11 +74,17 @@ func (d *deliverer) run(ctx context.Context) {
 // when ctx ended.
 func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *backoff) (time.Duration, bool) {
 	e := d.exp
+	d.checkOverdue(sb)
 	r, err := e.routes.lookup(ctx, d.part)
 	if err != nil {
 		// No destination for this tenant (held), or one that cannot be built: keep the batch
 		// and look again when routes change or after the slow retry interval.
-		d.report("no_route", err)
+		f := destination.Failure{Code: "NoRoute"}
+		if !errors.Is(err, errNoRoute) {
+			f = destination.Classify(err)
+			e.tel.uploadFailures.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", f.Kind.String()), attribute.String("code", f.Code)))
+		}
+		d.report(f, err)
 		return e.cfg.Spool.RetryInterval, true
 	}
 	body, err := sb.Body()
@@ -99,11 +107,17 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 			e.logger.Error("Delivered batch could not be removed from the spool.", zap.String("key", res.Key), zap.Error(derr))
 		}
 		e.tel.objectsWritten.Add(ctx, 1, metric.WithAttributes(attribute.Bool("already_present", res.AlreadyPresent)))
+		if res.Unverified > 0 {
+			// Names taken by objects we could not compare: one may be this batch from an
+			// earlier attempt whose answer was lost, so this object may be a second copy.
+			e.tel.objectsUnverified.Add(ctx, 1)
+		}
 		e.tel.eventsDelivered.Add(ctx, int64(sb.Records))
 		if d.reported != "" {
 			e.logger.Info("Delivery recovered.", zap.String("tenant", d.part), zap.String("bucket", r.bucket))
 			d.reported = ""
 		}
+		d.overdue = false
 		backoff.reset()
 		e.logger.Debug("Stored audit object.", zap.String("bucket", r.bucket), zap.String("key", res.Key),
 			zap.Int("events", sb.Records), zap.Bool("already_present", res.AlreadyPresent))
@@ -111,11 +125,14 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 	}
 	f := destination.Classify(err)
 	e.tel.uploadFailures.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", f.Kind.String()), attribute.String("code", f.Code)))
-	switch f.Kind {
-	case destination.Permanent:
-		d.report(f.Code, err)
+	switch {
+	case f.Kind == destination.Permanent:
+		d.report(f, err)
 		return e.cfg.Spool.RetryInterval, true
-	case destination.Throttled:
+	case !e.cfg.RetryConfig.Enabled:
+		// Quick retries are off: every failure waits for the slow schedule.
+		return e.cfg.Spool.RetryInterval, true
+	case f.Kind == destination.Throttled:
 		return max(f.RetryAfter, backoff.next()), true
 	default:
 		e.logger.Debug("Upload failed; retrying.", zap.String("tenant", d.part), zap.Error(err))
@@ -141,15 +158,31 @@ func (d *deliverer) keyFunc(r *route, sb *spool.Sealed) func(int) string {
 }
 
 // report logs a failure that needs someone's attention once per distinct code, naming the
-// S3 error and never the data.
-func (d *deliverer) report(code string, err error) {
-	if d.reported == code {
+// S3 error and what most likely has to change, never the data.
+func (d *deliverer) report(f destination.Failure, err error) {
+	if d.reported == f.Code {
 		return
 	}
-	d.reported = code
-	d.exp.logger.Error("Tenant's batches are held in the spool until its destination accepts them.",
-		zap.String("tenant", d.part), zap.String("code", code),
-		zap.Duration("retry_interval", d.exp.cfg.Spool.RetryInterval), zap.Error(err))
+	d.reported = f.Code
+	fields := []zap.Field{zap.String("tenant", d.part), zap.String("code", f.Code),
+		zap.Duration("retry_interval", d.exp.cfg.Spool.RetryInterval), zap.Error(err)}
+	if f.Missing != "" {
+		fields = append(fields, zap.String("likely_fix", f.Missing))
+	}
+	d.exp.logger.Error("Tenant's batches are held in the spool until its destination accepts them.", fields...)
+}
+
+// checkOverdue logs, once per stretch of failures, that a tenant's oldest batch has waited
+// longer than retry_on_failure::max_elapsed_time (GoodData's seven days by default). The batch
+// is not dropped: it stays in the spool and delivery goes on.
+func (d *deliverer) checkOverdue(sb *spool.Sealed) {
+	limit := d.exp.cfg.RetryConfig.MaxElapsedTime
+	if d.overdue || limit <= 0 || time.Since(sb.SealedAt) < limit {
+		return
+	}
+	d.overdue = true
+	d.exp.logger.Error("A tenant's batch has waited longer than max_elapsed_time; it is kept and delivery goes on.",
+		zap.String("tenant", d.part), zap.Time("closed_at", sb.SealedAt), zap.Duration("max_elapsed_time", limit))
 }
 
 // sleep waits for wait (forever when negative), a wake-up or the end of ctx; it returns false
@@ -203,5 +236,3 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.current = 0 }
-
-var errShuttingDown = errors.New("exporter is shutting down")

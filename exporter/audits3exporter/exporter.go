@@ -26,6 +26,9 @@ import (
 // which no valid org id does, so it is never taken for a tenant.
 const invalidOrgPartition = "@invalid-org-id"
 
+// verifyDefaultOrg stands for {org_id} in the verify object of the default destination.
+const verifyDefaultOrg = "default"
+
 // maxPooledArena bounds the encoding buffers kept between pushes, so that one huge push does
 // not pin its memory for good.
 const maxPooledArena = 8 << 20
@@ -118,8 +121,9 @@ func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 	return nil
 }
 
-// shutdown closes every open batch and delivers what it can until ctx ends; what is left
-// stays in the spool for the next start.
+// shutdown closes every open batch and delivers what it can, for at most the upload timeout
+// (the collector's own shutdown context has no deadline, and a bucket that is down must not
+// hold the process); what is left stays in the spool for the next start.
 func (e *logsExporter) shutdown(ctx context.Context) error {
 	if e.spool == nil {
 		return nil
@@ -127,7 +131,9 @@ func (e *logsExporter) shutdown(ctx context.Context) error {
 	var errs []error
 	if e.cancelRun != nil {
 		e.sealAll(time.Now(), true)
-		e.waitDelivered(ctx)
+		drainCtx, cancel := context.WithTimeout(ctx, e.cfg.TimeoutConfig.Timeout)
+		e.waitDelivered(drainCtx)
+		cancel()
 		e.cancelRun()
 		e.wg.Wait()
 	}
@@ -143,12 +149,14 @@ func (e *logsExporter) waitDelivered(ctx context.Context) {
 	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for {
-		if batches, held := e.pendingCounts(); batches-held == 0 {
+		batches, held := e.pendingCounts()
+		if batches-held == 0 {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			e.logger.Info("Shutting down with batches still in the spool; they are delivered after the next start.")
+			e.logger.Info("Shutting down with batches still in the spool; they are delivered after the next start.",
+				zap.Int64("batches", batches))
 			return
 		case <-ticker.C:
 		}
@@ -353,14 +361,20 @@ func (e *logsExporter) verify(ctx context.Context) error {
 	}
 	var errs []error
 	for org, rc := range e.routes.destinations() {
+		name := "route " + org
+		if org == "" {
+			// The default destination serves every tenant without a route; its test object
+			// is named for none of them.
+			name, org = "default destination", verifyDefaultOrg
+		}
 		dest, err := e.pool.Get(ctx, org, rc.destination())
 		if err != nil {
-			errs = append(errs, fmt.Errorf("verify %s: %w", org, err))
+			errs = append(errs, fmt.Errorf("verify %s: %w", name, err))
 			continue
 		}
 		key := string(tpl.Append(nil, org, time.Now()))
 		if err := dest.Verify(ctx, key); err != nil {
-			errs = append(errs, fmt.Errorf("verify %s: %w", org, err))
+			errs = append(errs, fmt.Errorf("verify %s: %w", name, err))
 		}
 	}
 	return errors.Join(errs...)

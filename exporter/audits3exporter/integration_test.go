@@ -349,3 +349,23 @@ func TestSpoolFullPushesBack(t *testing.T) {
 	requireExactlyOnce(t, counts, accepted)
 	require.NoError(t, exp.ConsumeLogs(context.Background(), auditLogs("acme", "after-1")), "room again once delivered")
 }
+
+// TestShutdownIsBoundedWhenS3IsDown: the collector's shutdown context has no deadline; with
+// S3 unreachable, shutdown still returns after the upload timeout, keeping the batch on disk.
+func TestShutdownIsBoundedWhenS3IsDown(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "audit")
+	cfg := testConfig(t, srv, "audit")
+	cfg.TimeoutConfig.Timeout = time.Second
+	srv.Stop()
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertestSettings(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), nopHost()))
+	require.NoError(t, exp.ConsumeLogs(context.Background(), auditLogs("acme", "kept-1")))
+	start := time.Now()
+	require.NoError(t, exp.Shutdown(context.Background()))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	entries, err := os.ReadDir(filepath.Join(cfg.Spool.Directory, "sealed", "acme"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "the batch waits in the spool for the next start")
+}

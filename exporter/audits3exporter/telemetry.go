@@ -12,17 +12,18 @@ import (
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/spool"
 )
 
-// telemetry holds the exporter's own metrics. Names follow the collector's
-// otelcol_exporter_<type>_... pattern once the collector adds its prefix.
+// telemetry holds the exporter's own metrics, named in the collector's
+// otelcol_exporter_<type>_... pattern.
 type telemetry struct {
-	eventsSpooled   metric.Int64Counter
-	eventsDuplicate metric.Int64Counter
-	eventsHeld      metric.Int64Counter
-	eventsDelivered metric.Int64Counter
-	objectsWritten  metric.Int64Counter
-	uploadFailures  metric.Int64Counter
-	spoolRefusals   metric.Int64Counter
-	registration    metric.Registration
+	eventsSpooled     metric.Int64Counter
+	eventsDuplicate   metric.Int64Counter
+	eventsHeld        metric.Int64Counter
+	eventsDelivered   metric.Int64Counter
+	objectsWritten    metric.Int64Counter
+	objectsUnverified metric.Int64Counter
+	uploadFailures    metric.Int64Counter
+	spoolRefusals     metric.Int64Counter
+	registration      metric.Registration
 }
 
 func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func() (batches, held int64)) (*telemetry, error) {
@@ -39,6 +40,7 @@ func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func
 	t.eventsHeld = counter("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
 	t.eventsDelivered = counter("events_delivered", "{event}", "Events in objects stored in S3.")
 	t.objectsWritten = counter("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
+	t.objectsUnverified = counter("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, or SSE-KMS): possibly a second copy of a batch whose first answer was lost.")
 	t.uploadFailures = counter("upload_failures", "{attempt}", "Failed uploads, by kind (transient, throttled, permanent) and S3 error code.")
 	t.spoolRefusals = counter("spool_refusals", "{request}", "Pushes refused because the spool was full (backpressure to the pipeline).")
 	spoolBytes, err1 := m.Int64ObservableGauge("otelcol_exporter_audits3_spool_bytes", metric.WithUnit("By"),

@@ -206,6 +206,9 @@ func (s *Spool) Append(part string, recs []Record, now time.Time) (added int, er
 	}
 	if s.sync {
 		if err := b.file.Sync(); err != nil {
+			// Not acknowledged, so not kept: cut the frames off again.
+			_ = b.file.Truncate(b.size)
+			_, _ = b.file.Seek(b.size, 0)
 			return 0, fmt.Errorf("sync spool: %w", err)
 		}
 	}
