@@ -1,11 +1,7 @@
 package auditevent
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -13,85 +9,16 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// DecodeJSONValue reads the next JSON value from dec into v, keeping the order of object keys
-// and the distinction between integers and other numbers, so that what comes in goes out the
-// same. dec must have UseNumber set.
-func DecodeJSONValue(dec *json.Decoder, v pcommon.Value) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	return decodeFromToken(dec, tok, v)
-}
-
-func decodeFromToken(dec *json.Decoder, tok json.Token, v pcommon.Value) error {
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := v.SetEmptyMap()
-			for dec.More() {
-				keyTok, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				key, ok := keyTok.(string)
-				if !ok {
-					return errors.New("object key is not a string")
-				}
-				if err := DecodeJSONValue(dec, m.PutEmpty(key)); err != nil {
-					return err
-				}
-			}
-		case '[':
-			s := v.SetEmptySlice()
-			for dec.More() {
-				if err := DecodeJSONValue(dec, s.AppendEmpty()); err != nil {
-					return err
-				}
-			}
-		default:
-			return fmt.Errorf("unexpected %q", rune(t))
-		}
-		_, err := dec.Token() // the closing delimiter
-		return err
-	case string:
-		v.SetStr(t)
-	case json.Number:
-		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
-			v.SetInt(i)
-			return nil
-		}
-		f, err := strconv.ParseFloat(string(t), 64)
-		if err != nil {
-			return fmt.Errorf("number %s out of range", t)
-		}
-		v.SetDouble(f)
-	case bool:
-		v.SetBool(t)
-	case nil:
-		// An empty Value is JSON null.
-	default:
-		return fmt.Errorf("unexpected token %T", tok)
-	}
-	return nil
-}
-
-// ParseJSONObject decodes one JSON object from data into m (cleared first).
+// ParseJSONObject decodes one JSON object from data into m, replacing what m held. On error
+// m is left as it was.
 func ParseJSONObject(data []byte, m pcommon.Map) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	v := pcommon.NewValueEmpty()
-	if err := DecodeJSONValue(dec, v); err != nil {
+	if err := DecodeJSON(data, v); err != nil {
 		return err
 	}
 	if v.Type() != pcommon.ValueTypeMap {
 		return errors.New("not a JSON object")
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON object")
-	}
-	m.Clear()
 	v.Map().MoveTo(m)
 	return nil
 }

@@ -1,31 +1,18 @@
 package auditlogreceiver
 
 import (
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-)
 
-func TestWithoutQuotedChar(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"invalid character 'x' looking for beginning of value", "invalid character looking for beginning of value"},
-		{`invalid character '\'' after object key`, "invalid character after object key"},
-		{`invalid character '"' after object key:value pair`, "invalid character after object key:value pair"},
-		{`invalid character '\x00' in string literal`, "invalid character in string literal"},
-		{"invalid character 'é' after top-level value", "invalid character after top-level value"},
-		{"invalid character 'x'", "invalid character"},
-		{"invalid character '}' in literal true (expecting 'e')", "invalid character in literal true (expecting 'e')"},
-		{"unexpected end of JSON input", "unexpected end of JSON input"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			assert.Equal(t, tt.want, withoutQuotedChar(tt.in))
-		})
-	}
-}
+	"github.com/auditship/auditship/internal/auditevent"
+)
 
 func TestLineCounter(t *testing.T) {
 	body := []byte("ab\ncd\n\nef")
@@ -50,22 +37,105 @@ func TestDecodeKeepsGoingAfterAnInvalidEvent(t *testing.T) {
 	assert.Equal(t, []int{1, 3}, []int{b.problems[0].Line, b.problems[1].Line})
 }
 
-func BenchmarkDecodeNDJSON(b *testing.B) {
-	var body []byte
-	for range 500 {
-		body = append(body, goodDataSetup...)
-		body = append(body, '\n')
-		body = append(body, airkitLogin...)
-		body = append(body, '\n')
+// A null event is refused as such, not taken for the event before it (the decoder reuses one
+// value for every event).
+func TestDecodeNullAfterAnEvent(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	b := d.decode([]byte(goodDataLogin+"\nnull\n"), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+	assert.Equal(t, 2, b.events)
+	assert.Equal(t, []problem{{Line: 2, Reason: "must be a JSON object, got null"}}, b.problems)
+}
+
+// Each record keeps its own event although the decoder reuses one map for all of them.
+func TestDecodeEventsStayApart(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	for _, body := range []string{
+		goodDataLogin + "\n" + goodDataSetup + "\n" + airkitLogin,
+		"[" + goodDataLogin + "," + goodDataSetup + "," + airkitLogin + "]",
+	} {
+		b := d.decode([]byte(body), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+		require.False(t, b.refused(), b.problems)
+		require.Equal(t, 3, b.records.Len())
+		var got []string
+		for _, lr := range b.records.All() {
+			got = append(got, lr.EventName()+" "+auditevent.EventID(lr))
+		}
+		assert.Equal(t, []string{"USER_LOGIN ev-gd-1", "user_setting_changed ev-gd-2", "user_login ev-ak-1"}, got)
 	}
+}
+
+func TestDecodeNestingLimit(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	deep := `{"eventName":"x","d":` + strings.Repeat("[", auditevent.MaxJSONDepth) + strings.Repeat("]", auditevent.MaxJSONDepth) + "}"
+	b := d.decode([]byte(goodDataLogin+"\n"+deep), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+	require.True(t, b.malformed)
+	off := len(goodDataLogin) + 1 + len(`{"eventName":"x","d":`) + auditevent.MaxJSONDepth - 1
+	assert.Equal(t, problem{Line: 2, Column: off - len(goodDataLogin), Offset: &off, Reason: "objects and arrays nested too deeply (more than 64 levels)"}, b.problems[len(b.problems)-1])
+}
+
+// Realistic events: GoodData entries with the seed's 15 fields and small details, and Airkit
+// rows with their 29 columns, most of them null as for a login. In a stream, ids, times and
+// users change from one event to the next; the tenant, the event type and the like do not.
+const (
+	benchGoodDataFormat = `{"eventName":"DATA_SOURCE_UPDATED","categoryUid":"6","classUid":"6003","description":"Data source \"warehouse-%[1]d\" updated","ts":"2026-11-22T02:%02[2]d:%02[3]d.%03[4]dZ","orgId":"org_abc123","workspaceId":"workspace_xyz456","userId":"user_%[5]d","target":"datasource_%[1]d","source":"203.0.113.%[5]d","errorCode":null,"sessionContextType":"OIDC","sessionContextIdentifier":"token_%[6]d","success":true,"type":"audit","details":{"parameters":{"name":"warehouse-%[1]d","type":"SNOWFLAKE","password":"hunter%[6]d"},"changed":["url","password"]}}`
+	benchAirkitFormat   = `{"ORGANIZATION_ID":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","EVENT_ID":"0190a1b2-c3d4-7e5f-8a9b-%012[6]x","EVENT_YEAR":2026,"EVENT_MONTH":"2026-11-01","EVENT_DATE":"2026-11-22","EVENT_TIME":"2026-11-22 02:%02[2]d:%02[3]d.%03[4]d","ROOT_SCOPE_USER_ID":"rsu-%[5]d","USER_ID":"u-%[5]d","EMAIL":"user%[5]d@example.com","APP_ID":null,"BRANCH_ID":null,"DEPLOY_ID":null,"SAVEPOINT_ID":null,"SAVEPOINT_REVISION":null,"RESOURCE_TYPE":null,"RESOURCE_ID":null,"DOMAIN":"example.com","DATASTORE_ID":null,"API_KEY_ID":null,"NOTIFIER_ID":null,"SAML_ID":null,"WEBHOOK_ID":null,"ADAPTER_ID":null,"EMBED_ID":null,"ROLE_ID":null,"SERVICE":"console","SERVICE_REVISION":"r42","LOGIN_TYPE":"password","EVENT_TYPE":"user_login"}`
+)
+
+// benchEvents returns n events of a stream in format, each followed by sep.
+func benchEvents(format string, n int, sep string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i%7, i/60%60, i%60, i%1000, i%50, 1000+i)
+		b.WriteString(sep)
+	}
+	return b.String()
+}
+
+// BenchmarkDecodeNDJSON measures a whole request body turned into records, per event: JSON
+// decoding and conversion to the record. "small" is the short events of the other tests.
+func BenchmarkDecodeNDJSON(b *testing.B) {
+	b.Run("small", func(b *testing.B) {
+		benchDecode(b, 1000, []byte(strings.Repeat(goodDataSetup+"\n"+airkitLogin+"\n", 500)))
+	})
+	b.Run("gooddata", func(b *testing.B) { benchDecode(b, 1000, []byte(benchEvents(benchGoodDataFormat, 1000, "\n"))) })
+	b.Run("airkit", func(b *testing.B) { benchDecode(b, 1000, []byte(benchEvents(benchAirkitFormat, 1000, "\n"))) })
+}
+
+// BenchmarkDecodeArray is BenchmarkDecodeNDJSON for a JSON array on one line.
+func BenchmarkDecodeArray(b *testing.B) {
+	events := benchEvents(benchGoodDataFormat, 1000, ",")
+	benchDecode(b, 1000, []byte("["+events[:len(events)-1]+"]"))
+}
+
+// BenchmarkDecodeSingle is requests of one event each, as a sidecar may send.
+func BenchmarkDecodeSingle(b *testing.B) {
+	for _, format := range []struct{ name, format string }{{"gooddata", benchGoodDataFormat}, {"airkit", benchAirkitFormat}} {
+		b.Run(format.name, func(b *testing.B) {
+			var bodies [][]byte
+			for _, event := range strings.Split(benchEvents(format.format, 100, "\n"), "\n")[:100] {
+				bodies = append(bodies, []byte(event))
+			}
+			benchDecode(b, 1, bodies...)
+		})
+	}
+}
+
+// benchDecode decodes the bodies in turn, each holding events events.
+func benchDecode(b *testing.B, events int, bodies ...[]byte) {
 	d := eventDecoder{scopeName: "s"}
 	observed := pcommon.NewTimestampFromTime(time.Now())
-	b.SetBytes(int64(len(body)))
+	b.SetBytes(int64(len(bodies[0])))
 	b.ReportAllocs()
-	for b.Loop() {
-		if bt := d.decode(body, observed); bt.refused() || bt.events != 1000 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; b.Loop(); i++ {
+		if bt := d.decode(bodies[i%len(bodies)], observed); bt.refused() || bt.events != events {
 			b.Fatalf("events %d, problems %v", bt.events, bt.problems)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/event")
+	runtime.ReadMemStats(&after)
+	n := float64(b.N * events)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/event")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/event")
 }
