@@ -1,0 +1,828 @@
+package auditevent
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math"
+	"math/bits"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// MaxJSONDepth is how deeply objects and arrays may nest in decoded JSON. Audit events are
+// shallow; the limit keeps a hostile body from costing stack and time.
+const MaxJSONDepth = 64
+
+// maxKnownKeys bounds the keys a decoder remembers from one event to compare the next with.
+const maxKnownKeys = 64
+
+// maxStringChunk bounds the input text copied at once into a string that decoded keys and
+// values share (see JSONDecoder).
+const maxStringChunk = 16 << 10
+
+// JSONErrorKind tells apart the reasons JSON could not be decoded.
+type JSONErrorKind uint8
+
+const (
+	// JSONSyntax: the input is not JSON.
+	JSONSyntax JSONErrorKind = iota + 1
+	// JSONTruncated: the input ended inside a value.
+	JSONTruncated
+	// JSONNumberOutOfRange: a number is valid JSON but too large for a float64.
+	JSONNumberOutOfRange
+	// JSONTooDeep: objects and arrays nest deeper than MaxJSONDepth.
+	JSONTooDeep
+)
+
+// JSONError says where and why the input could not be decoded. Like FieldError, it never
+// quotes the input, which may hold secrets.
+type JSONError struct {
+	// Offset is the 0-based byte offset of the problem: the byte that is wrong, the end of the
+	// input when it is truncated, the byte just after a number out of range, or the bracket
+	// that nests too deeply.
+	Offset int
+	Kind   JSONErrorKind
+	// Reason is in encoding/json's words, without the character it quotes, such as "invalid
+	// character after object key:value pair" or "unexpected end of JSON input".
+	Reason string
+}
+
+func (e *JSONError) Error() string {
+	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
+}
+
+// JSONDecoder decodes JSON from a byte slice straight into pcommon values, keeping the order
+// of object keys. Integers that fit an int64 become Int, other numbers Double; null leaves the
+// value empty. When an object repeats a key, the last value wins at the first one's place.
+// It accepts what encoding/json accepts (strings with invalid UTF-8 or lone surrogates get
+// U+FFFD, as encoding/json does), except nesting deeper than MaxJSONDepth and numbers beyond
+// float64.
+//
+// Strings without escapes are slices of a copy of the input that several of them share, which
+// saves an allocation per key and per value. A copy runs from the string that needed it to the
+// end of that line, at most 16 KiB: with NDJSON, the rest of one event. A decoded value keeps
+// its copy alive, so a record holds the text of its event (for a long single-line array, of
+// neighbouring events too, up to 16 KiB). The input itself is never referenced: the caller may
+// reuse it.
+//
+// Decoding into a value that holds a map or a slice refills it in place, reusing entries
+// while the keys come in the same order: decoding a stream of similar events into one value
+// spares most of pdata's work. The map's keys must be unique, as when a decoder filled it. A
+// decoded value shares nothing with the input or with values decoded before, apart from the
+// immutable strings.
+//
+// The decoder reads either a stream of top-level values (Next) or the elements of one
+// top-level array (NextElement), not both.
+type JSONDecoder struct {
+	data     []byte
+	off      int
+	depth    int
+	topDepth int // the depth of the values Next and NextElement return
+	err      error
+	elements arrayState
+
+	// keys are keys of the top-level object decoded last, at their places, all of them plain
+	// (taken from the input as they are): the next event, which usually has the same keys in
+	// the same order, is compared with them rather than scanned.
+	keys    []string   // at most maxKnownKeys
+	keysBuf [32]string // where keys starts, sparing allocations for most events
+	plain   bool       // whether the last string read was plain
+
+	chunk      string // a copy of data[chunkStart:chunkStart+len(chunk)]
+	chunkStart int
+	buf        []byte        // where escaped strings are decoded
+	empty      pcommon.Value // to set values to null, made when first needed
+}
+
+type arrayState uint8
+
+const (
+	arrayBefore arrayState = iota // before the opening bracket
+	arrayInside                   // after an element
+	arrayDone                     // after the closing bracket
+)
+
+// NewJSONDecoder returns a decoder reading data.
+func NewJSONDecoder(data []byte) *JSONDecoder {
+	d := new(JSONDecoder)
+	d.Reset(data)
+	return d
+}
+
+// Reset makes d read data from its start, as a new decoder would, but remembering the keys
+// of the last object it decoded, which the next one probably has too.
+func (d *JSONDecoder) Reset(data []byte) {
+	d.data, d.off, d.err, d.elements = data, 0, nil, arrayBefore
+	d.chunk, d.chunkStart = "", 0 // a copy of the old data
+	if d.keys == nil {
+		d.keys = d.keysBuf[:0]
+	}
+}
+
+// Offset returns the offset of the first byte not yet read.
+func (d *JSONDecoder) Offset() int { return d.off }
+
+// Next decodes the next top-level value into v and returns the offset where it starts. Values
+// may be separated by whitespace (NDJSON) or by nothing where that is unambiguous, as with
+// encoding/json's Decoder. It returns io.EOF when only whitespace remains; a *JSONError when
+// the input is not valid JSON, and from then on. What v holds is replaced; the maps and slices
+// in it are refilled (see JSONDecoder).
+func (d *JSONDecoder) Next(v pcommon.Value) (int, error) {
+	if d.err != nil {
+		return d.off, d.err
+	}
+	d.skipSpace()
+	if d.off == len(d.data) {
+		return d.off, io.EOF
+	}
+	start := d.off
+	d.depth, d.topDepth = 0, 0
+	return start, d.fail(d.value(v))
+}
+
+// NextElement decodes the next element of the array that the input holds into v and returns
+// the offset where the element starts. The first call reads the opening bracket. It returns
+// io.EOF after the closing bracket, leaving Offset just after it; a *JSONError when the input
+// is not valid JSON, and from then on. What v holds is replaced; the maps and slices in it are
+// refilled (see JSONDecoder).
+func (d *JSONDecoder) NextElement(v pcommon.Value) (int, error) {
+	if d.err != nil {
+		return d.off, d.err
+	}
+	if d.elements == arrayDone {
+		return d.off, io.EOF
+	}
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return d.off, d.fail(err)
+	}
+	switch d.elements {
+	case arrayBefore:
+		if c != '[' {
+			return d.off, d.fail(d.syntaxError(d.off, "invalid character looking for beginning of array"))
+		}
+		d.off++
+		if c, err = d.nextNonSpace(); err != nil {
+			return d.off, d.fail(err)
+		}
+		if c == ']' {
+			d.off++
+			d.elements = arrayDone
+			return d.off, io.EOF
+		}
+	case arrayInside:
+		switch c {
+		case ',':
+			d.off++
+			if _, err = d.nextNonSpace(); err != nil {
+				return d.off, d.fail(err)
+			}
+		case ']':
+			d.off++
+			d.elements = arrayDone
+			return d.off, io.EOF
+		default:
+			return d.off, d.fail(d.syntaxError(d.off, "invalid character after array element"))
+		}
+	}
+	start := d.off
+	d.elements = arrayInside
+	d.depth, d.topDepth = 1, 1
+	return start, d.fail(d.value(v))
+}
+
+// DecodeJSON decodes data, which must hold exactly one JSON value and whitespace, into v.
+func DecodeJSON(data []byte, v pcommon.Value) error {
+	var d JSONDecoder
+	d.Reset(data)
+	if _, err := d.Next(v); err != nil {
+		if err == io.EOF {
+			return d.truncated()
+		}
+		return err
+	}
+	if d.skipSpace(); d.off < len(data) {
+		return d.syntaxError(d.off, "invalid character after top-level value")
+	}
+	return nil
+}
+
+func (d *JSONDecoder) fail(err error) error {
+	d.err = err
+	return err
+}
+
+// value decodes the value at d.off, which is not whitespace, into v, replacing what v holds.
+// A map or slice that v holds is refilled rather than replaced (see object and array).
+func (d *JSONDecoder) value(v pcommon.Value) error {
+	switch c := d.data[d.off]; c {
+	case '"':
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		// Each pdata setter allocates: a value as in the previous event is left as it is.
+		if v.Type() != pcommon.ValueTypeStr || v.Str() != s {
+			v.SetStr(s)
+		}
+		return nil
+	case '{':
+		if d.depth >= MaxJSONDepth {
+			return d.tooDeep()
+		}
+		if v.Type() == pcommon.ValueTypeMap {
+			return d.object(v.Map())
+		}
+		m := v.SetEmptyMap()
+		m.EnsureCapacity(4) // fewer allocations for small maps; growing from 4 for big ones
+		return d.object(m)
+	case '[':
+		if d.depth >= MaxJSONDepth {
+			return d.tooDeep()
+		}
+		if v.Type() == pcommon.ValueTypeSlice {
+			return d.array(v.Slice())
+		}
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(4)
+		return d.array(s)
+	case 't':
+		if err := d.literal("true"); err != nil {
+			return err
+		}
+		if v.Type() != pcommon.ValueTypeBool || !v.Bool() {
+			v.SetBool(true)
+		}
+		return nil
+	case 'f':
+		if err := d.literal("false"); err != nil {
+			return err
+		}
+		if v.Type() != pcommon.ValueTypeBool || v.Bool() {
+			v.SetBool(false)
+		}
+		return nil
+	case 'n':
+		if err := d.literal("null"); err != nil {
+			return err
+		}
+		if v.Type() != pcommon.ValueTypeEmpty {
+			d.setNull(v)
+		}
+		return nil
+	default:
+		if c == '-' || isDigit(c) {
+			return d.number(v)
+		}
+		return d.syntaxError(d.off, "invalid character looking for beginning of value")
+	}
+}
+
+// setNull empties v, for which pdata has no setter.
+func (d *JSONDecoder) setNull(v pcommon.Value) {
+	if d.empty == (pcommon.Value{}) {
+		d.empty = pcommon.NewValueEmpty()
+	}
+	d.empty.MoveTo(v) // and d.empty stays empty
+}
+
+// object reads the object at d.off into m, replacing what m holds. While the keys come in the
+// order m has them (as when m holds the previous event of a stream), m's entries are reused:
+// that spares pdata's search of the whole map for each new key, and the allocations of nested
+// maps and slices. m's keys must be unique, as when a decoder filled it.
+func (d *JSONDecoder) object(m pcommon.Map) error {
+	top := d.depth == d.topDepth
+	d.depth++
+	d.off++ // the opening brace
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		d.off++
+		d.depth--
+		truncateMap(m, 0)
+		return nil
+	}
+	var key string
+	kept, pending := 0, false
+	for k, v := range m.All() {
+		if !top || kept >= len(d.keys) || k != d.keys[kept] || !d.keyIs(k) {
+			if key, err = d.key(); err != nil {
+				return err
+			}
+			if top {
+				d.noteKey(kept, key) // where it goes, unless it repeats an earlier key
+			}
+			if key != k {
+				pending = true
+				break
+			}
+		}
+		if err = d.value(v); err != nil {
+			return err
+		}
+		kept++
+		if end, err := d.memberEnd(); err != nil || end {
+			truncateMap(m, kept)
+			return err
+		}
+	}
+	truncateMap(m, kept)
+	for {
+		if !pending {
+			if key, err = d.key(); err != nil {
+				return err
+			}
+			if top {
+				d.noteKey(m.Len(), key)
+			}
+		}
+		pending = false
+		// PutEmpty finds a key seen before in this object: the last value wins, in its place.
+		if err = d.value(m.PutEmpty(key)); err != nil {
+			return err
+		}
+		if end, err := d.memberEnd(); err != nil || end {
+			return err
+		}
+	}
+}
+
+// noteKey records the key read for the i-th entry of a top-level object, if it is plain.
+func (d *JSONDecoder) noteKey(i int, key string) {
+	switch {
+	case !d.plain:
+		d.keys = d.keys[:min(i, len(d.keys))]
+	case i < len(d.keys):
+		d.keys[i] = key
+	case i == len(d.keys) && i < maxKnownKeys:
+		d.keys = append(d.keys, key)
+	}
+}
+
+// keyIs reads the object member's key at d.off and the colon after it, and goes to its value,
+// if the key is k, which is known to be plain; else it reads nothing.
+func (d *JSONDecoder) keyIs(k string) bool {
+	data := d.data
+	d.skipSpace()
+	end := d.off + 1 + len(k)
+	if end >= len(data) || data[d.off] != '"' || data[end] != '"' || string(data[d.off+1:end]) != k {
+		return false
+	}
+	i := end + 1
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	if i == len(data) || data[i] != ':' {
+		return false
+	}
+	i++
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	if i == len(data) {
+		return false
+	}
+	d.off = i
+	return true
+}
+
+// key reads an object member's key and the colon after it, and goes to its value.
+func (d *JSONDecoder) key() (string, error) {
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return "", err
+	}
+	if c != '"' {
+		return "", d.syntaxError(d.off, "invalid character looking for beginning of object key string")
+	}
+	k, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	if c, err = d.nextNonSpace(); err != nil {
+		return "", err
+	}
+	if c != ':' {
+		return "", d.syntaxError(d.off, "invalid character after object key")
+	}
+	d.off++
+	if _, err = d.nextNonSpace(); err != nil {
+		return "", err
+	}
+	return k, nil
+}
+
+// memberEnd reads the comma after an object member, or the closing brace, and says which.
+func (d *JSONDecoder) memberEnd() (end bool, err error) {
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return false, err
+	}
+	switch c {
+	case ',':
+		d.off++
+		return false, nil
+	case '}':
+		d.off++
+		d.depth--
+		return true, nil
+	}
+	return false, d.syntaxError(d.off, "invalid character after object key:value pair")
+}
+
+// array reads the array at d.off into s, replacing what s holds; s's elements are reused.
+func (d *JSONDecoder) array(s pcommon.Slice) error {
+	d.depth++
+	d.off++ // the opening bracket
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return err
+	}
+	n := 0
+	if c != ']' {
+		for {
+			var v pcommon.Value
+			if n < s.Len() {
+				v = s.At(n)
+			} else {
+				v = s.AppendEmpty()
+			}
+			n++
+			if err = d.value(v); err != nil {
+				return err
+			}
+			if c, err = d.nextNonSpace(); err != nil {
+				return err
+			}
+			if c == ']' {
+				break
+			}
+			if c != ',' {
+				return d.syntaxError(d.off, "invalid character after array element")
+			}
+			d.off++
+			if _, err = d.nextNonSpace(); err != nil {
+				return err
+			}
+		}
+	}
+	d.off++
+	d.depth--
+	truncateSlice(s, n)
+	return nil
+}
+
+func truncateMap(m pcommon.Map, n int) {
+	if m.Len() > n {
+		i := 0
+		m.RemoveIf(func(string, pcommon.Value) bool { i++; return i > n })
+	}
+}
+
+func truncateSlice(s pcommon.Slice, n int) {
+	if s.Len() > n {
+		i := 0
+		s.RemoveIf(func(pcommon.Value) bool { i++; return i > n })
+	}
+}
+
+// literal reads word (true, false or null), whose first letter is at d.off.
+func (d *JSONDecoder) literal(word string) error {
+	for j := 1; j < len(word); j++ {
+		i := d.off + j
+		if i == len(d.data) {
+			return d.truncated()
+		}
+		if d.data[i] != word[j] {
+			return d.syntaxError(i, "invalid character in literal "+word+" (expecting '"+word[j:j+1]+"')")
+		}
+	}
+	d.off += len(word)
+	return nil
+}
+
+func (d *JSONDecoder) number(v pcommon.Value) error {
+	data := d.data
+	start := d.off
+	i := start
+	if data[i] == '-' {
+		i++
+		if i == len(data) {
+			return d.truncated()
+		}
+	}
+	switch c := data[i]; {
+	case c == '0':
+		i++
+	case '1' <= c && c <= '9':
+		i++
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	default:
+		return d.syntaxError(i, "invalid character in numeric literal")
+	}
+	isInt := true
+	if i < len(data) && data[i] == '.' {
+		isInt = false
+		i++
+		if i == len(data) {
+			return d.truncated()
+		}
+		if !isDigit(data[i]) {
+			return d.syntaxError(i, "invalid character after decimal point in numeric literal")
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if i == len(data) {
+			return d.truncated()
+		}
+		if !isDigit(data[i]) {
+			return d.syntaxError(i, "invalid character in exponent of numeric literal")
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	d.off = i
+	if isInt {
+		if n, ok := parseInt(data[start:i]); ok {
+			if v.Type() != pcommon.ValueTypeInt || v.Int() != n {
+				v.SetInt(n)
+			}
+			return nil
+		}
+	}
+	f, err := strconv.ParseFloat(string(data[start:i]), 64)
+	if err != nil {
+		// The syntax is checked above: the number is beyond float64.
+		return &JSONError{Offset: i, Kind: JSONNumberOutOfRange, Reason: "number out of range"}
+	}
+	if v.Type() != pcommon.ValueTypeDouble || math.Float64bits(v.Double()) != math.Float64bits(f) {
+		v.SetDouble(f)
+	}
+	return nil
+}
+
+// parseInt parses b, an optional minus and digits, if it fits an int64.
+func parseInt(b []byte) (int64, bool) {
+	digits := b
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	// 18 digits always fit; more are rare enough for strconv.
+	if len(digits) > 18 {
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		return n, err == nil
+	}
+	var n int64
+	for _, c := range digits {
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(b) {
+		n = -n
+	}
+	return n, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// jsonPlain marks the bytes that stand for themselves in a JSON string: printable ASCII but
+// the quote and the backslash.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str reads the string whose opening quote is at d.off.
+func (d *JSONDecoder) str() (string, error) {
+	data := d.data
+	start := d.off + 1
+	i := start
+	for {
+		for i+8 <= len(data) {
+			if m := notPlain(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(data) && jsonPlain[data[i]] {
+			i++
+		}
+		if i == len(data) {
+			return "", d.truncated()
+		}
+		c := data[i]
+		if c == '"' {
+			d.off = i + 1
+			d.plain = true
+			return d.text(start, i), nil
+		}
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRune(data[i:]); r != utf8.RuneError || size > 1 {
+				i += size
+				continue
+			}
+		}
+		// An escape, a control character or invalid UTF-8.
+		return d.unescape(start, i)
+	}
+}
+
+// notPlain sets the high bit of the bytes of x (eight bytes of a string, the first in the
+// low byte) that jsonPlain does not mark, and maybe of bytes after those: the lowest set bit
+// is the first such byte.
+func notPlain(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	control := (x - ones*0x20) &^ x   // bytes below 0x20, when no higher bit is set
+	quotes := (quote - ones) &^ quote // zero bytes of quote
+	escapes := (backslash - ones) &^ backslash
+	return (control | quotes | escapes | x) & highs
+}
+
+// text returns data[start:end] as a string, sharing a copy of the input with other strings
+// where it can.
+func (d *JSONDecoder) text(start, end int) string {
+	if start == end {
+		return ""
+	}
+	if start >= d.chunkStart && end <= d.chunkStart+len(d.chunk) {
+		return d.chunk[start-d.chunkStart : end-d.chunkStart]
+	}
+	chunkEnd := end
+	if limit := min(len(d.data), start+maxStringChunk); end < limit {
+		if nl := bytes.IndexByte(d.data[end:limit], '\n'); nl >= 0 {
+			chunkEnd += nl
+		} else {
+			chunkEnd = limit
+		}
+	}
+	d.chunk = string(d.data[start:chunkEnd])
+	d.chunkStart = start
+	return d.chunk[:end-start]
+}
+
+// unescape finishes reading the string that starts at start, at i the first byte it cannot
+// take as is.
+func (d *JSONDecoder) unescape(start, i int) (string, error) {
+	data := d.data
+	buf := append(d.buf[:0], data[start:i]...)
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case jsonPlain[c]:
+			buf = append(buf, c)
+			i++
+		case c == '"':
+			d.off = i + 1
+			d.buf = buf // kept for the next string; after an error, nothing is read
+			d.plain = false
+			return string(buf), nil
+		case c == '\\':
+			i++
+			if i == len(data) {
+				return "", d.truncated()
+			}
+			switch e := data[i]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, err := d.hex4(i + 1)
+				if err != nil {
+					return "", err
+				}
+				i += 4
+				if utf16.IsSurrogate(r) {
+					// Only a high surrogate followed by an escaped low one makes a character;
+					// anything else is U+FFFD, and an escape that follows is read on its own.
+					r2, ok := escapedRune(data[i+1:])
+					if r = utf16.DecodeRune(r, r2); ok && r != utf8.RuneError {
+						i += 6
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", d.syntaxError(i, "invalid character in string escape code")
+			}
+			i++
+		case c < 0x20:
+			return "", d.syntaxError(i, "invalid character in string literal")
+		default:
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = utf8.AppendRune(buf, utf8.RuneError)
+			} else {
+				buf = append(buf, data[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return "", d.truncated()
+}
+
+// hex4 reads the four hex digits of a \u escape starting at i.
+func (d *JSONDecoder) hex4(i int) (rune, error) {
+	var r rune
+	for j := i; j < i+4; j++ {
+		if j == len(d.data) {
+			return 0, d.truncated()
+		}
+		h, ok := hexValue(d.data[j])
+		if !ok {
+			return 0, d.syntaxError(j, `invalid character in \u hexadecimal character escape`)
+		}
+		r = r<<4 | h
+	}
+	return r, nil
+}
+
+// escapedRune reads a complete \uXXXX escape at the start of b.
+func escapedRune(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		h, ok := hexValue(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | h
+	}
+	return r, true
+}
+
+func hexValue(c byte) (rune, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return rune(c - '0'), true
+	case 'a' <= c && c <= 'f':
+		return rune(c - 'a' + 10), true
+	case 'A' <= c && c <= 'F':
+		return rune(c - 'A' + 10), true
+	}
+	return 0, false
+}
+
+func (d *JSONDecoder) skipSpace() {
+	for d.off < len(d.data) && isSpace(d.data[d.off]) {
+		d.off++
+	}
+}
+
+// nextNonSpace skips whitespace and returns the byte there, or an error at the end.
+func (d *JSONDecoder) nextNonSpace() (byte, error) {
+	for d.off < len(d.data) {
+		c := d.data[d.off]
+		if c > ' ' || !isSpace(c) {
+			return c, nil
+		}
+		d.off++
+	}
+	return 0, d.truncated()
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t'
+}
+
+func (d *JSONDecoder) syntaxError(off int, reason string) error {
+	return &JSONError{Offset: off, Kind: JSONSyntax, Reason: reason}
+}
+
+func (d *JSONDecoder) truncated() error {
+	return &JSONError{Offset: len(d.data), Kind: JSONTruncated, Reason: "unexpected end of JSON input"}
+}
+
+func (d *JSONDecoder) tooDeep() error {
+	return &JSONError{Offset: d.off, Kind: JSONTooDeep, Reason: "exceeded max depth of " + strconv.Itoa(MaxJSONDepth)}
+}
