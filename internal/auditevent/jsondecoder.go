@@ -70,10 +70,10 @@ func (e *JSONError) Error() string {
 // reuse it.
 //
 // Decoding into a value that holds a map or a slice refills it in place, reusing entries
-// while the keys come in the same order: decoding a stream of similar events into one value
-// spares most of pdata's work. The map's keys must be unique, as when a decoder filled it. A
-// decoded value shares nothing with the input or with values decoded before, apart from the
-// immutable strings.
+// while the keys come in the same order and keeping scalars that do not change: decoding a
+// stream of similar events into one value spares most of pdata's work (each pdata setter
+// allocates). The map's keys must be unique, as when a decoder filled it. A decoded value
+// shares nothing with the input or with other values, apart from immutable strings.
 //
 // The decoder reads either a stream of top-level values (Next) or the elements of one
 // top-level array (NextElement), not both.
@@ -225,7 +225,7 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 		if err != nil {
 			return err
 		}
-		// Each pdata setter allocates: a value as in the previous event is left as it is.
+		// Each pdata setter allocates: a value as in the previous event stays.
 		if v.Type() != pcommon.ValueTypeStr || v.Str() != s {
 			v.SetStr(s)
 		}

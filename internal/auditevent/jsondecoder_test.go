@@ -275,6 +275,16 @@ func TestJSONDecoderKnownKeys(t *testing.T) {
 		`{"ab":0.0}`,
 		`{"ab":0}`,
 		`{"ab":null}`,
+		`{"ab":""}`,
+		`{"ab":0}`,
+		`{"ab":""}`,
+		`{"ab":false}`,
+		`{"ab":[]}`,
+		`{"ab":""}`,
+		`{"ab":{}}`,
+		`{"ab":[1]}`,
+		`{"ab":{"c":1}}`,
+		`{"ab":[{"c":1}]}`,
 		`{"ab":{"c":[{"d":1}]}}`,
 		`{"ab":{"c":[{"d":1},{"e":2}]}}`,
 		`{"ab":{"c":[{"e":2}]}}`,
@@ -282,6 +292,24 @@ func TestJSONDecoderKnownKeys(t *testing.T) {
 		`{"ab":{"c":[[]]}}`,
 		`{"ab":`,
 	}, "\n")))
+}
+
+// The keys a decoder remembers are only a guess: the value decoded into may hold other keys.
+func TestJSONDecoderKnownKeysOfAnotherValue(t *testing.T) {
+	d := NewJSONDecoder([]byte(`{"x":1,"y":2} {"y":3,"x":4} {"y":5,"x":6} {"x":7,"y":8} {"x":9,"y":10}`))
+	v1, v2 := pcommon.NewValueEmpty(), pcommon.NewValueEmpty()
+	for _, v := range []pcommon.Value{v1, v2, v1} {
+		_, err := d.Next(v)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, `{"y":5,"x":6}`, string(AppendJSONValue(nil, v1)))
+
+	_, err := d.Next(v1)
+	require.NoError(t, err)
+	v1.Map().Remove("x")
+	_, err = d.Next(v1)
+	require.NoError(t, err)
+	assert.Equal(t, `{"x":9,"y":10}`, string(AppendJSONValue(nil, v1)))
 }
 
 func TestJSONDecoderReset(t *testing.T) {

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/auditship/auditship/internal/auditevent"
 )
@@ -62,6 +64,33 @@ func TestDecodeEventsStayApart(t *testing.T) {
 		}
 		assert.Equal(t, []string{"USER_LOGIN ev-gd-1", "user_setting_changed ev-gd-2", "user_login ev-ak-1"}, got)
 	}
+}
+
+// Records keep their events while later requests reuse the decoding state.
+func TestDecodeRequestsStayApart(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	observed := pcommon.NewTimestampFromTime(time.Unix(1, 0))
+	first := d.decode([]byte(benchEvents(benchGoodDataFormat, 3, "\n")+benchEvents(benchAirkitFormat, 2, "\n")), observed)
+	require.False(t, first.refused(), first.problems)
+	var marshaler plog.JSONMarshaler
+	want, err := marshaler.MarshalLogs(first.logs)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			body := benchEvents(benchAirkitFormat, 20+i, "\n") + benchEvents(benchGoodDataFormat, 20+i, "\n")
+			if i%2 == 1 {
+				body = "[" + strings.ReplaceAll(strings.TrimSuffix(body, "\n"), "\n", ",") + "]"
+			}
+			b := d.decode([]byte(body), observed)
+			assert.False(t, b.refused(), b.problems)
+		})
+	}
+	wg.Wait()
+	got, err := marshaler.MarshalLogs(first.logs)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got))
 }
 
 func TestDecodeNestingLimit(t *testing.T) {

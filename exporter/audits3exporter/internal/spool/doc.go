@@ -8,10 +8,10 @@
 //     tail of an open batch (a crash mid-write, before Append returned) is cut off on recovery.
 //   - Seal writes the sealed file to a temporary name, syncs it, renames it into place, and only
 //     then removes the open batch; recovery removes an open batch whose sealed file exists.
-//   - A record whose id is already in the partition's open batch, or in the batch sealed last
-//     (after a restart: the newest sealed batch still waiting in the spool), is skipped, so
-//     that data redelivered after a crash (a persistent queue, a client retry) does not
-//     appear twice.
+//   - A record whose id is already in the partition's open batch, or in one of its batches
+//     sealed in the last two minutes (at most eight; after a restart, the newest sealed
+//     batches still waiting in the spool), is skipped, so that data redelivered after a crash
+//     (a persistent queue, a client retry) does not appear twice.
 //
 // It knows nothing of S3, schemas or pdata: records are opaque bytes with an id and a time.
 package spool

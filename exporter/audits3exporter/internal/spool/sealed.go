@@ -120,7 +120,7 @@ func writeSealedFile(path string, header, body []byte, ids []string, sync bool) 
 
 // recoverSealed loads the sealed batches a previous run left, drops temporary files of seals a
 // crash interrupted (their open batch is still there), and keeps the ids of each partition's
-// newest sealed batch.
+// newest sealed batches.
 func (s *Spool) recoverSealed() error {
 	parts, err := os.ReadDir(s.sealedDir)
 	if err != nil {
@@ -143,6 +143,12 @@ func (s *Spool) recoverSealed() error {
 				if err := os.Remove(path); err != nil {
 					return fmt.Errorf("remove interrupted seal: %w", err)
 				}
+			case strings.HasSuffix(f.Name(), idsSuffix):
+				ids, err := readIDsFile(path)
+				if err != nil {
+					return err
+				}
+				s.remember(p, recentIDs{since: time.Now(), batchID: strings.TrimSuffix(f.Name(), idsSuffix), ids: ids, stub: path}, time.Now())
 			case strings.HasSuffix(f.Name(), ".sealed"):
 				sb, err := readSealedHeader(path)
 				if err != nil {
@@ -153,12 +159,13 @@ func (s *Spool) recoverSealed() error {
 			}
 		}
 		sort.Slice(p.sealed, func(i, j int) bool { return p.sealed[i].path < p.sealed[j].path })
-		if n := len(p.sealed); n > 0 {
-			ids, err := p.sealed[n-1].ids()
+		// What a queue replays after this restart may be in any batch still waiting here.
+		for _, sb := range p.sealed {
+			ids, err := sb.ids()
 			if err != nil {
 				return err
 			}
-			p.lastIDs = ids
+			s.remember(p, recentIDs{since: time.Now(), batchID: sb.BatchID, ids: ids}, time.Now())
 		}
 	}
 	return nil

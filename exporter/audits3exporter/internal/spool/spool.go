@@ -59,9 +59,9 @@ type partition struct {
 	name   string
 	open   *openBatch
 	sealed []*Sealed
-	// lastIDs are the ids of the batch sealed last, kept to recognise a redelivery that
-	// arrives after its batch was sealed.
-	lastIDs map[string]struct{}
+	// recent are the ids of recently sealed batches, kept to recognise a redelivery that
+	// arrives after its batch was sealed (see recentWindow).
+	recent []recentIDs
 }
 
 type openBatch struct {
@@ -237,8 +237,12 @@ func (p *partition) holds(id string) bool {
 			return true
 		}
 	}
-	_, ok := p.lastIDs[id]
-	return ok
+	for _, r := range p.recent {
+		if _, ok := r.ids[id]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Spool) startBatch(p *partition, now time.Time) error {
@@ -328,7 +332,7 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	}
 	s.bytes.Add(-b.size)
 	p.open = nil
-	p.lastIDs = b.ids
+	s.remember(p, recentIDs{since: now, batchID: b.id, ids: b.ids}, now)
 	p.sealed = append(p.sealed, sealed)
 	return sealed, nil
 }
@@ -346,6 +350,11 @@ func (s *Spool) Delivered(sb *Sealed) error {
 	p := s.partition(sb.Partition)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The ids outlive the batch for a while, on disk too, so that a redelivery after a
+	// restart is still recognised.
+	if err := s.keepIDsOfDelivered(p, sb); err != nil {
+		return err
+	}
 	if err := os.Remove(sb.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove delivered spool batch: %w", err)
 	}

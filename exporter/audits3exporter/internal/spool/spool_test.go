@@ -86,6 +86,22 @@ func TestAppendSkipsRedeliveries(t *testing.T) {
 	added, err = s.Append("acme", []Record{{Payload: []byte("x")}, {Payload: []byte("y")}}, t0)
 	require.NoError(t, err)
 	assert.Equal(t, 2, added, "records without ids are never taken for duplicates")
+
+	// A redelivery may come several batches later, within the window.
+	for i := 0; i < 3; i++ {
+		_, err = s.Seal("acme", t0.Add(time.Duration(i)*time.Second), joinLines)
+		require.NoError(t, err)
+		_, err = s.Append("acme", []Record{rec("later-" + strconv.Itoa(i))}, t0)
+		require.NoError(t, err)
+	}
+	added, err = s.Append("acme", []Record{rec("a"), rec("d")}, t0.Add(5*time.Second))
+	require.NoError(t, err)
+	assert.Zero(t, added, "ids of batches sealed within the window are remembered")
+	_, err = s.Seal("acme", t0.Add(recentWindow+time.Minute), joinLines)
+	require.NoError(t, err)
+	added, err = s.Append("acme", []Record{rec("a")}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, added, "past the window, ids are let go")
 }
 
 func TestAppendRefusesWhenFull(t *testing.T) {
