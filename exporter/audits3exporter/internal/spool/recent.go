@@ -9,31 +9,38 @@ import (
 	"time"
 )
 
-// Redelivery comes soon after the fact: a persistent queue replays what it had not yet
-// acknowledged right after a restart, a client retries within seconds. So the ids of every
-// batch sealed within recentWindow are kept, in memory and, once the batch is delivered and
-// its file removed, in a small file of ids beside the sealed ones; after recentWindow they are
-// let go, which bounds what this takes. A restart keeps them all for another recentWindow.
+// Redelivery comes soon after the fact. While the collector runs, a push that failed part-way
+// or a client that lost our answer sends again within seconds, when the tenant's batch is
+// still open or was just sealed: the ids of the open batch and of the batch sealed last
+// suffice. After a restart, a persistent queue replays what it had not acknowledged, and may
+// do so after many new batches: so everything found on disk at start (open and sealed
+// batches, and the ids kept of recently delivered ones) is remembered for recoveredWindow.
+// Ids outlive a delivered batch in a small file of their own, so that they survive one more
+// restart. Memory stays bounded: one batch's ids per tenant while running, plus what the
+// previous run left.
 const (
-	recentWindow = 2 * time.Minute
-	// recentMaxBatches bounds the memory of a partition sealing many tiny batches.
-	recentMaxBatches = 256
-	idsSuffix        = ".ids"
+	recoveredWindow = 2 * time.Minute
+	idsSuffix       = ".ids"
 )
 
 type recentIDs struct {
-	since   time.Time
+	// until is when a batch found at start is forgotten; zero for the batch sealed last,
+	// which is forgotten when the next one is sealed.
+	until   time.Time
 	batchID string
 	ids     map[string]struct{}
 	// stub is the file holding ids after the batch was delivered; empty before.
 	stub string
 }
 
-// remember keeps r, and forgets (and removes the files of) the entries past the window.
+// remember keeps r, and forgets (and removes the files of) the entries it replaces or that
+// are past their time.
 func (s *Spool) remember(p *partition, r recentIDs, now time.Time) {
 	kept := p.recent[:0]
-	for i, old := range p.recent {
-		if now.Sub(old.since) < recentWindow && len(p.recent)-i < recentMaxBatches {
+	for _, old := range p.recent {
+		replaced := old.until.IsZero() && r.until.IsZero()
+		expired := !old.until.IsZero() && now.After(old.until)
+		if !replaced && !expired {
 			kept = append(kept, old)
 			continue
 		}

@@ -148,7 +148,8 @@ func (s *Spool) recoverSealed() error {
 				if err != nil {
 					return err
 				}
-				s.remember(p, recentIDs{since: time.Now(), batchID: strings.TrimSuffix(f.Name(), idsSuffix), ids: ids, stub: path}, time.Now())
+				now := time.Now()
+				s.remember(p, recentIDs{until: now.Add(recoveredWindow), batchID: strings.TrimSuffix(f.Name(), idsSuffix), ids: ids, stub: path}, now)
 			case strings.HasSuffix(f.Name(), ".sealed"):
 				sb, err := readSealedHeader(path)
 				if err != nil {
@@ -165,7 +166,8 @@ func (s *Spool) recoverSealed() error {
 			if err != nil {
 				return err
 			}
-			s.remember(p, recentIDs{since: time.Now(), batchID: sb.BatchID, ids: ids}, time.Now())
+			now := time.Now()
+			s.remember(p, recentIDs{until: now.Add(recoveredWindow), batchID: sb.BatchID, ids: ids}, now)
 		}
 	}
 	return nil

@@ -73,6 +73,9 @@ type openBatch struct {
 	size     int64
 	earliest time.Time
 	ids      map[string]struct{}
+	// recoveredUntil is set on a batch found at start: its ids are remembered until then,
+	// however many batches are sealed after it.
+	recoveredUntil time.Time
 }
 
 // BatchInfo describes a partition's open batch.
@@ -332,7 +335,7 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	}
 	s.bytes.Add(-b.size)
 	p.open = nil
-	s.remember(p, recentIDs{since: now, batchID: b.id, ids: b.ids}, now)
+	s.remember(p, recentIDs{until: b.recoveredUntil, batchID: b.id, ids: b.ids}, now)
 	p.sealed = append(p.sealed, sealed)
 	return sealed, nil
 }
@@ -447,7 +450,8 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
-	b := &openBatch{id: id, path: path, file: f, size: int64(whole), ids: make(map[string]struct{})}
+	b := &openBatch{id: id, path: path, file: f, size: int64(whole), ids: make(map[string]struct{}),
+		recoveredUntil: time.Now().Add(recoveredWindow)}
 	if nanos, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64); err == nil {
 		b.openedAt = time.Unix(0, nanos)
 	}

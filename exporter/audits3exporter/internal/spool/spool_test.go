@@ -87,21 +87,49 @@ func TestAppendSkipsRedeliveries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, added, "records without ids are never taken for duplicates")
 
-	// A redelivery may come several batches later, within the window.
-	for i := 0; i < 3; i++ {
-		_, err = s.Seal("acme", t0.Add(time.Duration(i)*time.Second), joinLines)
-		require.NoError(t, err)
-		_, err = s.Append("acme", []Record{rec("later-" + strconv.Itoa(i))}, t0)
-		require.NoError(t, err)
-	}
-	added, err = s.Append("acme", []Record{rec("a"), rec("d")}, t0.Add(5*time.Second))
-	require.NoError(t, err)
-	assert.Zero(t, added, "ids of batches sealed within the window are remembered")
-	_, err = s.Seal("acme", t0.Add(recentWindow+time.Minute), joinLines)
+	// While running, only the batch sealed last is remembered besides the open one.
+	_, err = s.Seal("acme", t0, joinLines)
 	require.NoError(t, err)
 	added, err = s.Append("acme", []Record{rec("a")}, t0)
 	require.NoError(t, err)
-	assert.Equal(t, 1, added, "past the window, ids are let go")
+	assert.Equal(t, 1, added, "ids of older batches are let go while running")
+}
+
+// TestRestartRemembersWhatWasOnDisk: a persistent queue replays after a restart, possibly after
+// many new batches; everything found on disk at start, including the ids of batches delivered
+// just before, is recognised for the window.
+func TestRestartRemembersWhatWasOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	_, err := s.Append("acme", []Record{rec("sealed")}, t0)
+	require.NoError(t, err)
+	_, err = s.Seal("acme", t0, joinLines)
+	require.NoError(t, err)
+	_, err = s.Append("acme", []Record{rec("delivered")}, t0)
+	require.NoError(t, err)
+	sb, err := s.Seal("acme", t0, joinLines)
+	require.NoError(t, err)
+	require.NoError(t, s.Delivered(sb), "delivered just before the crash: only its ids remain")
+	_, err = s.Append("acme", []Record{rec("open")}, t0)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s2 := openSpool(t, dir)
+	now := time.Now()
+	for i := 0; i < 5; i++ { // many batches after the restart
+		_, err = s2.Seal("acme", now, joinLines)
+		require.NoError(t, err)
+		_, err = s2.Append("acme", []Record{rec("new-" + strconv.Itoa(i))}, now)
+		require.NoError(t, err)
+	}
+	added, err := s2.Append("acme", []Record{rec("delivered"), rec("sealed"), rec("open")}, now)
+	require.NoError(t, err)
+	assert.Zero(t, added, "what the previous run held is recognised")
+	_, err = s2.Seal("acme", now.Add(recoveredWindow+time.Second), joinLines)
+	require.NoError(t, err)
+	added, err = s2.Append("acme", []Record{rec("sealed")}, now.Add(recoveredWindow+time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 1, added, "past the window, it is let go")
 }
 
 func TestAppendRefusesWhenFull(t *testing.T) {
