@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"time"
 
@@ -285,8 +286,8 @@ func (e *logsExporter) seal(part string, now time.Time) {
 
 // buildObject is the spool's Builder: the file of the schema, compressed, with the labels that
 // fix its name and content type for every later attempt.
-func (e *logsExporter) buildObject(_ spool.BatchInfo, payloads [][]byte) ([]byte, map[string]string, error) {
-	body := schema.AppendFile(nil, e.encoder, payloads)
+func (e *logsExporter) buildObject(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
+	body := schema.AppendFileSeq(make([]byte, 0, info.Bytes), e.encoder, payloads)
 	out := body
 	if t := e.compress.Type(); t != compression.None && t != "" {
 		var err error

@@ -1,6 +1,9 @@
 package schema
 
 import (
+	"iter"
+	"slices"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
@@ -69,25 +72,28 @@ func New(c Config) (Encoder, error) {
 	}
 }
 
-// AppendFile appends the file made of records, each one encoded by enc.AppendRecord, to buf.
+// AppendFile appends a whole file of records, each as AppendRecord made it, with the
+// encoder's framing.
 func AppendFile(buf []byte, enc Encoder, records [][]byte) []byte {
-	header, sep, term, footer := enc.Header(), enc.Separator(), enc.Terminator(), enc.Footer()
-	size := len(header) + len(footer) + len(records)*(len(sep)+len(term))
+	size := len(enc.Header()) + len(enc.Footer()) + len(records)*(len(enc.Separator())+len(enc.Terminator()))
 	for _, r := range records {
 		size += len(r)
 	}
-	if free := cap(buf) - len(buf); free < size {
-		grown := make([]byte, len(buf), len(buf)+size)
-		copy(grown, buf)
-		buf = grown
-	}
-	buf = append(buf, header...)
-	for i, r := range records {
-		if i > 0 {
-			buf = append(buf, sep...)
+	return AppendFileSeq(slices.Grow(buf, size), enc, slices.Values(records))
+}
+
+// AppendFileSeq is AppendFile for records read one at a time (from a spool file, say): each
+// record need only stay valid until the next is yielded.
+func AppendFileSeq(buf []byte, enc Encoder, records iter.Seq[[]byte]) []byte {
+	buf = append(buf, enc.Header()...)
+	first := true
+	for r := range records {
+		if !first {
+			buf = append(buf, enc.Separator()...)
 		}
+		first = false
 		buf = append(buf, r...)
-		buf = append(buf, term...)
+		buf = append(buf, enc.Terminator()...)
 	}
-	return append(buf, footer...)
+	return append(buf, enc.Footer()...)
 }

@@ -1,8 +1,10 @@
 package spool
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"strconv"
 	"time"
 )
@@ -84,4 +86,41 @@ func parseFrames(data []byte) ([]frame, int) {
 		off += n
 	}
 	return frames, off
+}
+
+// readFrame reads the next frame from r; its id and payload live in *scratch, which is reused,
+// so they are valid until the next call. It returns io.EOF at the end of whole frames.
+func readFrame(r *bufio.Reader, scratch *[]byte) (frame, error) {
+	header, err := r.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(header) == 0 {
+			return frame{}, io.EOF
+		}
+		return frame{}, errTornFrame
+	}
+	if len(header) < 2 || header[0] != 'R' || header[1] != ' ' {
+		return frame{}, errTornFrame
+	}
+	fields := bytes.Fields(header[2 : len(header)-1])
+	if len(fields) != 3 {
+		return frame{}, errTornFrame
+	}
+	var nums [3]int64
+	for i, f := range fields {
+		n, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil || (i > 0 && n < 0) {
+			return frame{}, errTornFrame
+		}
+		nums[i] = n
+	}
+	idLen, payLen := int(nums[1]), int(nums[2])
+	need := idLen + payLen + 1
+	if cap(*scratch) < need {
+		*scratch = make([]byte, need)
+	}
+	buf := (*scratch)[:need]
+	if _, err := io.ReadFull(r, buf); err != nil || buf[need-1] != '\n' {
+		return frame{}, errTornFrame
+	}
+	return frame{eventTime: time.Unix(0, nums[0]).UTC(), id: buf[:idLen], payload: buf[idLen : idLen+payLen]}, nil
 }

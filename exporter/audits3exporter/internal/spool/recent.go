@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -28,7 +27,7 @@ type recentIDs struct {
 	// which is forgotten when the next one is sealed.
 	until   time.Time
 	batchID string
-	ids     map[string]struct{}
+	ids     idSet
 	// stub is the file holding ids after the batch was delivered; empty before.
 	stub string
 }
@@ -60,12 +59,11 @@ func (s *Spool) keepIDsOfDelivered(p *partition, sb *Sealed) error {
 			continue
 		}
 		path := filepath.Join(filepath.Dir(sb.path), sb.BatchID+idsSuffix)
-		var buf bytes.Buffer
-		for id := range r.ids {
-			buf.WriteString(id)
-			buf.WriteByte('\n')
+		text, err := sb.idsText()
+		if err == nil {
+			err = writeFileAtomic(path, text, s.sync)
 		}
-		if err := writeFileAtomic(path, buf.Bytes(), s.sync); err != nil {
+		if err != nil {
 			return fmt.Errorf("keep ids of delivered batch: %w", err)
 		}
 		r.stub = path
@@ -74,24 +72,25 @@ func (s *Spool) keepIDsOfDelivered(p *partition, sb *Sealed) error {
 	return nil
 }
 
-func readIDsFile(path string) (map[string]struct{}, error) {
-	f, err := os.Open(path)
+func readIDsFile(path string) (idSet, error) {
+	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read ids of delivered batch: %w", err)
 	}
-	defer f.Close()
-	ids := map[string]struct{}{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if len(sc.Bytes()) > 0 {
-			ids[sc.Text()] = struct{}{}
+	return parseIDs(text), nil
+}
+
+// parseIDs reads ids written one a line.
+func parseIDs(text []byte) idSet {
+	ids := idSet{}
+	for len(text) > 0 {
+		line, rest, _ := bytes.Cut(text, []byte{'\n'})
+		if len(line) > 0 {
+			ids.addBytes(line)
 		}
+		text = rest
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read ids of delivered batch: %w", err)
-	}
-	return ids, nil
+	return ids
 }
 
 // writeFileAtomic writes data under a temporary name and renames it into place.

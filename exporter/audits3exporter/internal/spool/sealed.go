@@ -55,7 +55,7 @@ func sealedName(sb *Sealed) string {
 // place, so that a crash leaves either no sealed file or a whole one. The parts are written
 // straight to the file: a batch can be large, and one more copy of it in memory would be
 // waste.
-func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
+func (s *Spool) writeSealed(sb *Sealed, body, ids []byte) error {
 	dir := filepath.Join(s.sealedDir, sb.Partition)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create spool partition: %w", err)
@@ -85,7 +85,7 @@ func (s *Spool) writeSealed(sb *Sealed, body []byte, ids []string) error {
 	return nil
 }
 
-func writeSealedFile(path string, header, body []byte, ids []string, sync bool) (int64, error) {
+func writeSealedFile(path string, header, body, ids []byte, sync bool) (int64, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("write sealed batch: %w", err)
@@ -94,10 +94,7 @@ func writeSealedFile(path string, header, body []byte, ids []string, sync bool) 
 	w.Write(header)
 	w.WriteByte('\n')
 	w.Write(body)
-	for _, id := range ids {
-		w.WriteString(id)
-		w.WriteByte('\n')
-	}
+	w.Write(ids)
 	err = w.Flush()
 	if err == nil && sync {
 		err = f.Sync()
@@ -199,18 +196,20 @@ func readSealedHeader(path string) (*Sealed, error) {
 	return sb, nil
 }
 
-func (sb *Sealed) ids() (map[string]struct{}, error) {
+// idsText returns the ids section of the sealed file, one id a line.
+func (sb *Sealed) idsText() ([]byte, error) {
 	data, err := os.ReadFile(sb.path)
 	if err != nil {
 		return nil, fmt.Errorf("read sealed batch ids: %w", err)
 	}
 	nl := bytes.IndexByte(data, '\n')
-	rest := data[int64(nl+1)+sb.BodySize:]
-	ids := make(map[string]struct{}, sb.Records)
-	for _, id := range bytes.Split(rest, []byte{'\n'}) {
-		if len(id) > 0 {
-			ids[string(id)] = struct{}{}
-		}
+	return data[int64(nl+1)+sb.BodySize:], nil
+}
+
+func (sb *Sealed) ids() (idSet, error) {
+	text, err := sb.idsText()
+	if err != nil {
+		return nil, err
 	}
-	return ids, nil
+	return parseIDs(text), nil
 }

@@ -1,11 +1,14 @@
 package spool
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +75,7 @@ type openBatch struct {
 	records  int
 	size     int64
 	earliest time.Time
-	ids      map[string]struct{}
+	ids      idSet
 	// recoveredUntil is set on a batch found at start: its ids are remembered until then,
 	// however many batches are sealed after it.
 	recoveredUntil time.Time
@@ -223,9 +226,7 @@ func (s *Spool) Append(part string, recs []Record, now time.Time) (added int, er
 	}
 	for _, id := range fresh {
 		if id != "" {
-			// A copy: the id may point into a much larger buffer (a whole request body),
-			// which the batch must not keep alive.
-			b.ids[strings.Clone(id)] = struct{}{}
+			b.ids.add(id)
 		}
 	}
 	return len(fresh), nil
@@ -236,12 +237,12 @@ func (p *partition) holds(id string) bool {
 		return false
 	}
 	if p.open != nil {
-		if _, ok := p.open.ids[id]; ok {
+		if p.open.ids.has(id) {
 			return true
 		}
 	}
 	for _, r := range p.recent {
-		if _, ok := r.ids[id]; ok {
+		if r.ids.has(id) {
 			return true
 		}
 	}
@@ -265,7 +266,7 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 			return err
 		}
 	}
-	p.open = &openBatch{id: id, path: path, file: f, openedAt: now, ids: make(map[string]struct{})}
+	p.open = &openBatch{id: id, path: path, file: f, openedAt: now, ids: idSet{}}
 	return nil
 }
 
@@ -291,7 +292,8 @@ func (s *Spool) OpenBatches() []BatchInfo {
 
 // Builder turns an open batch's payloads, in the order they were appended, into the finished
 // object body, and may attach labels (content type, a unique key part) to the sealed batch.
-type Builder func(info BatchInfo, payloads [][]byte) (body []byte, labels map[string]string, err error)
+// Each payload is valid only until the next one is yielded.
+type Builder func(info BatchInfo, payloads iter.Seq[[]byte]) (body []byte, labels map[string]string, err error)
 
 // Seal closes part's open batch into a sealed one. It returns nil, nil when part has no open
 // batch. The sealed file is durable before the open batch is removed.
@@ -303,25 +305,48 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	if b == nil {
 		return nil, nil
 	}
-	data, err := os.ReadFile(b.path)
+	f, err := os.Open(b.path)
 	if err != nil {
 		return nil, fmt.Errorf("read spool batch: %w", err)
 	}
-	frames, _ := parseFrames(data[:b.size])
-	payloads := make([][]byte, len(frames))
-	ids := make([]string, len(frames))
-	for i, f := range frames {
-		payloads[i] = f.payload
-		ids[i] = string(f.id)
+	defer f.Close()
+	// The payloads are read one at a time into a reused buffer: a batch is never held in
+	// memory twice, only as the body being built.
+	reader := bufio.NewReaderSize(io.LimitReader(f, b.size), 256<<10)
+	records := 0
+	var ids []byte // the records' ids, one a line, for the sealed file
+	var readErr error
+	payloads := func(yield func([]byte) bool) {
+		var scratch []byte
+		for {
+			fr, err := readFrame(reader, &scratch)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				readErr = err
+				return
+			}
+			records++
+			if len(fr.id) > 0 {
+				ids = append(append(ids, fr.id...), '\n')
+			}
+			if !yield(fr.payload) {
+				return
+			}
+		}
 	}
 	info := BatchInfo{Partition: part, OpenedAt: b.openedAt, Records: b.records, Bytes: b.size, EarliestEvent: b.earliest}
 	body, labels, err := build(info, payloads)
+	if err == nil {
+		err = readErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build object of %s: %w", part, err)
 	}
 	sealed := &Sealed{
 		Partition: part, BatchID: b.id, SealedAt: now.UTC(), EarliestEvent: b.earliest.UTC(),
-		Records: len(frames), Labels: labels,
+		Records: records, Labels: labels,
 	}
 	if err := s.writeSealed(sealed, body, ids); err != nil {
 		return nil, err
@@ -450,14 +475,14 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
-	b := &openBatch{id: id, path: path, file: f, size: int64(whole), ids: make(map[string]struct{}),
+	b := &openBatch{id: id, path: path, file: f, size: int64(whole), ids: idSet{},
 		recoveredUntil: time.Now().Add(recoveredWindow)}
 	if nanos, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64); err == nil {
 		b.openedAt = time.Unix(0, nanos)
 	}
 	for _, fr := range frames {
 		b.records++
-		b.ids[string(fr.id)] = struct{}{}
+		b.ids.add(string(fr.id))
 		if b.earliest.IsZero() || fr.eventTime.Before(b.earliest) {
 			b.earliest = fr.eventTime
 		}
@@ -472,11 +497,11 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 func (s *Spool) foldInto(p *partition, frames []frame, path string) error {
 	var buf []byte
 	for _, fr := range frames {
-		if _, dup := p.open.ids[string(fr.id)]; dup {
+		if p.open.ids.has(string(fr.id)) {
 			continue
 		}
 		buf = appendFrame(buf, Record{ID: string(fr.id), EventTime: fr.eventTime, Payload: fr.payload})
-		p.open.ids[string(fr.id)] = struct{}{}
+		p.open.ids.add(string(fr.id))
 		p.open.records++
 		if fr.eventTime.Before(p.open.earliest) {
 			p.open.earliest = fr.eventTime

@@ -3,6 +3,7 @@ package spool
 import (
 	"bufio"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"strconv"
@@ -21,9 +22,9 @@ func rec(id string) Record {
 }
 
 // joinLines is a Builder that writes one payload per line.
-func joinLines(_ BatchInfo, payloads [][]byte) ([]byte, map[string]string, error) {
+func joinLines(_ BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
 	var body []byte
-	for _, p := range payloads {
+	for p := range payloads {
 		body = append(append(body, p...), '\n')
 	}
 	return body, map[string]string{"content_type": "application/x-ndjson"}, nil
