@@ -34,6 +34,10 @@ func appendFrame(buf []byte, r Record) []byte {
 
 var errTornFrame = errors.New("torn frame")
 
+// maxFrameBytes bounds what one frame may claim, so that a damaged header cannot make recovery
+// allocate without bound.
+const maxFrameBytes = 64 << 20
+
 // frame is one decoded record; ID and Payload point into the batch's bytes.
 type frame struct {
 	eventTime time.Time
@@ -41,13 +45,38 @@ type frame struct {
 	payload   []byte
 }
 
-// parseFrame decodes the frame at the start of data and returns it with its length.
-func parseFrame(data []byte) (frame, int, error) {
-	nl := bytes.IndexByte(data, '\n')
-	if nl < 0 || len(data) < 2 || data[0] != 'R' || data[1] != ' ' {
+// parseFrames decodes the whole frames of data and returns them with the length they span; a
+// torn tail is not an error, it is where a crash cut the last write.
+func parseFrames(data []byte) ([]frame, int) {
+	r := bufio.NewReader(bytes.NewReader(data))
+	var frames []frame
+	off := 0
+	for {
+		var scratch []byte // each frame keeps its own bytes
+		f, n, err := readFrame(r, &scratch)
+		if err != nil {
+			return frames, off
+		}
+		frames = append(frames, f)
+		off += n
+	}
+}
+
+// readFrame reads the next frame from r and says how many bytes it spans; its id and payload
+// live in *scratch, which is reused, so they are valid until the next call. It returns io.EOF
+// at the end of whole frames, errTornFrame at a frame a crash cut short.
+func readFrame(r *bufio.Reader, scratch *[]byte) (frame, int, error) {
+	header, err := r.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(header) == 0 {
+			return frame{}, 0, io.EOF
+		}
 		return frame{}, 0, errTornFrame
 	}
-	fields := bytes.Fields(data[2:nl])
+	if len(header) < 2 || header[0] != 'R' || header[1] != ' ' {
+		return frame{}, 0, errTornFrame
+	}
+	fields := bytes.Fields(header[2 : len(header)-1])
 	if len(fields) != 3 {
 		return frame{}, 0, errTornFrame
 	}
@@ -59,68 +88,19 @@ func parseFrame(data []byte) (frame, int, error) {
 		}
 		nums[i] = n
 	}
-	idLen, payLen := nums[1], nums[2]
-	start := int64(nl + 1)
-	end := start + idLen + payLen
-	if end >= int64(len(data)) || data[end] != '\n' {
-		return frame{}, 0, errTornFrame
-	}
-	return frame{
-		eventTime: time.Unix(0, nums[0]).UTC(),
-		id:        data[start : start+idLen],
-		payload:   data[start+idLen : end],
-	}, int(end + 1), nil
-}
-
-// parseFrames decodes the whole frames of data and returns them with the length they span; a
-// torn tail is not an error, it is where a crash cut the last write.
-func parseFrames(data []byte) ([]frame, int) {
-	var frames []frame
-	off := 0
-	for off < len(data) {
-		f, n, err := parseFrame(data[off:])
-		if err != nil {
-			break
-		}
-		frames = append(frames, f)
-		off += n
-	}
-	return frames, off
-}
-
-// readFrame reads the next frame from r; its id and payload live in *scratch, which is reused,
-// so they are valid until the next call. It returns io.EOF at the end of whole frames.
-func readFrame(r *bufio.Reader, scratch *[]byte) (frame, error) {
-	header, err := r.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, io.EOF) && len(header) == 0 {
-			return frame{}, io.EOF
-		}
-		return frame{}, errTornFrame
-	}
-	if len(header) < 2 || header[0] != 'R' || header[1] != ' ' {
-		return frame{}, errTornFrame
-	}
-	fields := bytes.Fields(header[2 : len(header)-1])
-	if len(fields) != 3 {
-		return frame{}, errTornFrame
-	}
-	var nums [3]int64
-	for i, f := range fields {
-		n, err := strconv.ParseInt(string(f), 10, 64)
-		if err != nil || (i > 0 && n < 0) {
-			return frame{}, errTornFrame
-		}
-		nums[i] = n
-	}
 	idLen, payLen := int(nums[1]), int(nums[2])
 	need := idLen + payLen + 1
+	if nums[1]+nums[2] >= maxFrameBytes {
+		// No record is this large: the header itself is damaged.
+		return frame{}, 0, errTornFrame
+	}
 	if cap(*scratch) < need {
 		*scratch = make([]byte, need)
 	}
 	buf := (*scratch)[:need]
 	if _, err := io.ReadFull(r, buf); err != nil || buf[need-1] != '\n' {
-		return frame{}, errTornFrame
+		return frame{}, 0, errTornFrame
 	}
-	return frame{eventTime: time.Unix(0, nums[0]).UTC(), id: buf[:idLen], payload: buf[idLen : idLen+payLen]}, nil
+	f := frame{eventTime: time.Unix(0, nums[0]).UTC(), id: buf[:idLen], payload: buf[idLen : idLen+payLen]}
+	return f, len(header) + need, nil
 }

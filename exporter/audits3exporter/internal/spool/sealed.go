@@ -119,20 +119,7 @@ func writeSealedFile(path string, header, body, ids []byte, sync bool) (int64, e
 // crash interrupted (their open batch is still there), and keeps the ids of each partition's
 // newest sealed batches.
 func (s *Spool) recoverSealed() error {
-	parts, err := os.ReadDir(s.sealedDir)
-	if err != nil {
-		return fmt.Errorf("read spool: %w", err)
-	}
-	for _, pd := range parts {
-		if !pd.IsDir() {
-			continue
-		}
-		p := s.partition(pd.Name())
-		dir := filepath.Join(s.sealedDir, pd.Name())
-		files, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("read spool: %w", err)
-		}
+	return s.eachPartition(s.sealedDir, func(p *partition, dir string, files []os.DirEntry) error {
 		for _, f := range files {
 			path := filepath.Join(dir, f.Name())
 			switch {
@@ -165,6 +152,28 @@ func (s *Spool) recoverSealed() error {
 			}
 			now := time.Now()
 			s.remember(p, recentIDs{until: now.Add(recoveredWindow), batchID: sb.BatchID, ids: ids}, now)
+		}
+		return nil
+	})
+}
+
+// eachPartition calls fn with the files of every partition directory under root.
+func (s *Spool) eachPartition(root string, fn func(p *partition, dir string, files []os.DirEntry) error) error {
+	parts, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("read spool: %w", err)
+	}
+	for _, pd := range parts {
+		if !pd.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, pd.Name())
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("read spool: %w", err)
+		}
+		if err := fn(s.partition(pd.Name()), dir, files); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -319,7 +319,7 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	payloads := func(yield func([]byte) bool) {
 		var scratch []byte
 		for {
-			fr, err := readFrame(reader, &scratch)
+			fr, _, err := readFrame(reader, &scratch)
 			if errors.Is(err, io.EOF) {
 				return
 			}
@@ -419,20 +419,7 @@ func syncDir(dir string) error {
 
 // recoverOpen reopens the open batches a previous run left, cut back to their last whole frame.
 func (s *Spool) recoverOpen() error {
-	parts, err := os.ReadDir(s.openDir)
-	if err != nil {
-		return fmt.Errorf("read spool: %w", err)
-	}
-	for _, pd := range parts {
-		if !pd.IsDir() {
-			continue
-		}
-		p := s.partition(pd.Name())
-		dir := filepath.Join(s.openDir, pd.Name())
-		files, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("read spool: %w", err)
-		}
+	return s.eachPartition(s.openDir, func(p *partition, dir string, files []os.DirEntry) error {
 		for _, f := range files {
 			if !strings.HasSuffix(f.Name(), ".batch") {
 				continue
@@ -441,8 +428,8 @@ func (s *Spool) recoverOpen() error {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (s *Spool) recoverBatch(p *partition, path string) error {
