@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,6 +53,9 @@ type logsExporter struct {
 
 	uploads chan struct{}
 	arenas  sync.Pool
+
+	sealMu   sync.Mutex
+	sealBufs sealBuffers
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -208,28 +212,26 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			zap.Int("events", invalid), zap.String("attribute", auditevent.AttrOrgID))
 		e.tel.eventsHeld.Add(ctx, int64(invalid), metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
 	}
-	var errs []error
-	for _, part := range order {
-		recs := groups[part]
-		added, err := e.spool.Append(part, recs, now)
-		if err != nil {
-			if errors.Is(err, spool.ErrFull) {
-				e.tel.spoolRefusals.Add(ctx, 1)
-			}
-			errs = append(errs, fmt.Errorf("spool events of tenant %s: %w", part, err))
-			continue
-		}
-		e.tel.eventsSpooled.Add(ctx, int64(added))
-		if dup := len(recs) - added; dup > 0 {
-			e.tel.eventsDuplicate.Add(ctx, int64(dup))
-		}
+	batches := make([]spool.Batch, len(order))
+	for i, part := range order {
+		batches[i] = spool.Batch{Partition: part, Records: groups[part]}
+	}
+	added, err := e.spool.AppendAll(batches, now)
+	total, offered := 0, 0
+	for i, b := range batches {
+		total += added[i]
+		offered += len(b.Records)
+	}
+	e.tel.eventsSpooled.Add(ctx, int64(total))
+	if err == nil && offered > total {
+		e.tel.eventsDuplicate.Add(ctx, int64(offered-total))
+	}
+	if errors.Is(err, spool.ErrFull) {
+		e.tel.spoolRefusals.Add(ctx, 1)
 	}
 	e.sealFull(now)
-	if len(errs) > 0 {
-		// Retryable: records already spooled are recognised by their ids when they come again.
-		return errors.Join(errs...)
-	}
-	return nil
+	// Retryable: records already spooled are recognised by their ids when they come again.
+	return err
 }
 
 func eventTime(lr plog.LogRecord) time.Time {
@@ -274,7 +276,13 @@ func (e *logsExporter) sealAll(now time.Time, force bool) {
 }
 
 func (e *logsExporter) seal(part string, now time.Time) {
-	sb, err := e.spool.Seal(part, now, e.buildObject)
+	// One object is built at a time, in buffers reused from seal to seal (the spool writes
+	// the body to disk and keeps nothing of it), so memory holds one batch, not one a tenant.
+	e.sealMu.Lock()
+	defer e.sealMu.Unlock()
+	sb, err := e.spool.Seal(part, now, func(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
+		return e.buildObject(&e.sealBufs, info, payloads)
+	})
 	if err != nil {
 		e.logger.Error("Closing a batch failed; its events stay in the spool and closing is tried again.", zap.String("tenant", part), zap.Error(err))
 		return
@@ -284,16 +292,20 @@ func (e *logsExporter) seal(part string, now time.Time) {
 	}
 }
 
+// sealBuffers hold an object while it is built: the file, and its compressed form.
+type sealBuffers struct{ plain, compressed []byte }
+
 // buildObject is the spool's Builder: the file of the schema, compressed, with the labels that
 // fix its name and content type for every later attempt.
-func (e *logsExporter) buildObject(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
-	body := schema.AppendFileSeq(make([]byte, 0, info.Bytes), e.encoder, payloads)
-	out := body
+func (e *logsExporter) buildObject(bufs *sealBuffers, info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
+	bufs.plain = schema.AppendFileSeq(slices.Grow(bufs.plain[:0], int(info.Bytes)), e.encoder, payloads)
+	out := bufs.plain
 	if t := e.compress.Type(); t != compression.None && t != "" {
 		var err error
-		if out, err = e.compress.Compress(nil, body); err != nil {
+		if bufs.compressed, err = e.compress.Compress(bufs.compressed[:0], bufs.plain); err != nil {
 			return nil, nil, err
 		}
+		out = bufs.compressed
 	}
 	contentType := e.encoder.ContentType()
 	if ct := e.compress.ContentType(); ct != "" {

@@ -161,75 +161,155 @@ func (s *Spool) Partitions() []string {
 }
 
 // Append stages recs in part's open batch and returns once they are on disk. Records whose id
-// the open batch, or the batch sealed last, already holds are skipped; added counts the rest.
-// part must be usable as a file name.
+// the partition already holds (see the package doc) are skipped; added counts the rest. part
+// must be usable as a file name.
 func (s *Spool) Append(part string, recs []Record, now time.Time) (added int, err error) {
-	if !validPartition(part) {
-		return 0, fmt.Errorf("invalid spool partition %q", part)
-	}
-	p := s.partition(part)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	n, err := s.AppendAll([]Batch{{Partition: part, Records: recs}}, now)
+	return n[0], err
+}
 
+// Batch is one partition's share of an AppendAll.
+type Batch struct {
+	Partition string
+	Records   []Record
+}
+
+// AppendAll is Append for several partitions at once: it writes every partition's frames, then
+// syncs the files together, which lets the file system commit them in one journal transaction
+// instead of one per file. added[i] counts the records of batches[i] that were new; the error
+// joins those of the partitions that failed (errors.Is(err, ErrFull) tells a full spool).
+func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err error) {
+	added = make([]int, len(batches))
+	writes := make([]*pendingWrite, 0, len(batches))
+	for i, b := range batches {
+		if !validPartition(b.Partition) {
+			return added, fmt.Errorf("invalid spool partition %q", b.Partition)
+		}
+		writes = append(writes, &pendingWrite{index: i, p: s.partition(b.Partition), recs: b.Records})
+	}
+	// Partitions are locked in name order, so that two pushes never wait on each other in a
+	// circle; a partition's lock is held until its frames are synced and counted.
+	sort.Slice(writes, func(i, j int) bool { return writes[i].p.name < writes[j].p.name })
+	for i := 1; i < len(writes); i++ {
+		if writes[i].p == writes[i-1].p {
+			return added, fmt.Errorf("spool partition %q given twice", writes[i].p.name)
+		}
+	}
+	for _, w := range writes {
+		w.p.mu.Lock()
+		defer w.p.mu.Unlock()
+		w.err = s.write(w, now)
+	}
+	s.syncWrites(writes)
+	var errs []error
+	for _, w := range writes {
+		if w.err != nil {
+			errs = append(errs, fmt.Errorf("spool partition %s: %w", w.p.name, w.err))
+			continue
+		}
+		added[w.index] = w.commit(s)
+	}
+	return added, errors.Join(errs...)
+}
+
+// pendingWrite is one partition's part of an AppendAll between writing and committing.
+type pendingWrite struct {
+	index    int
+	p        *partition
+	recs     []Record
+	buf      []byte
+	fresh    []string
+	earliest time.Time
+	err      error
+}
+
+// write appends the new records' frames to the open batch file, without syncing.
+func (s *Spool) write(w *pendingWrite, now time.Time) error {
+	p := w.p
 	size := 0
-	for _, r := range recs {
+	for _, r := range w.recs {
 		size += frameOverhead + len(r.ID) + len(r.Payload)
 	}
-	buf := make([]byte, 0, size)
-	var earliest time.Time
-	fresh := make([]string, 0, len(recs))
-	seen := make(map[string]struct{}, len(recs))
-	for _, r := range recs {
+	w.buf = make([]byte, 0, size)
+	w.fresh = make([]string, 0, len(w.recs))
+	seen := make(map[string]struct{}, len(w.recs))
+	for _, r := range w.recs {
 		if r.ID != "" {
 			if _, dup := seen[r.ID]; dup || p.holds(r.ID) {
 				continue
 			}
 			seen[r.ID] = struct{}{}
 		}
-		buf = appendFrame(buf, r)
-		fresh = append(fresh, r.ID)
-		if earliest.IsZero() || r.EventTime.Before(earliest) {
-			earliest = r.EventTime
+		w.buf = appendFrame(w.buf, r)
+		w.fresh = append(w.fresh, r.ID)
+		if w.earliest.IsZero() || r.EventTime.Before(w.earliest) {
+			w.earliest = r.EventTime
 		}
 	}
-	if len(fresh) == 0 {
-		return 0, nil
+	if len(w.fresh) == 0 {
+		return nil
 	}
-	if s.maxBytes > 0 && s.bytes.Load()+int64(len(buf)) > s.maxBytes {
-		return 0, ErrFull
+	if s.maxBytes > 0 && s.bytes.Load()+int64(len(w.buf)) > s.maxBytes {
+		return ErrFull
 	}
 	if p.open == nil {
 		if err := s.startBatch(p, now); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	b := p.open
-	if _, err := b.file.Write(buf); err != nil {
+	if _, err := p.open.file.Write(w.buf); err != nil {
 		// A short write leaves a torn frame; cut it so the batch stays whole.
-		_ = b.file.Truncate(b.size)
-		_, _ = b.file.Seek(b.size, 0)
-		return 0, fmt.Errorf("append to spool: %w", err)
+		p.open.rewind()
+		return fmt.Errorf("append to spool: %w", err)
 	}
-	if s.sync {
-		if err := b.file.Sync(); err != nil {
-			// Not acknowledged, so not kept: cut the frames off again.
-			_ = b.file.Truncate(b.size)
-			_, _ = b.file.Seek(b.size, 0)
-			return 0, fmt.Errorf("sync spool: %w", err)
+	return nil
+}
+
+// syncWrites syncs the files written, concurrently, and records each failure.
+func (s *Spool) syncWrites(writes []*pendingWrite) {
+	if !s.sync {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, w := range writes {
+		if w.err != nil || len(w.fresh) == 0 {
+			continue
 		}
+		wg.Go(func() {
+			if err := w.p.open.file.Sync(); err != nil {
+				// Not acknowledged, so not kept: cut the frames off again.
+				w.p.open.rewind()
+				w.err = fmt.Errorf("sync spool: %w", err)
+			}
+		})
 	}
-	b.size += int64(len(buf))
-	s.bytes.Add(int64(len(buf)))
-	b.records += len(fresh)
-	if b.earliest.IsZero() || earliest.Before(b.earliest) {
-		b.earliest = earliest
+	wg.Wait()
+}
+
+// commit counts a written and synced write into its open batch.
+func (w *pendingWrite) commit(s *Spool) int {
+	if len(w.fresh) == 0 {
+		return 0
 	}
-	for _, id := range fresh {
+	b := w.p.open
+	b.size += int64(len(w.buf))
+	s.bytes.Add(int64(len(w.buf)))
+	b.records += len(w.fresh)
+	if b.earliest.IsZero() || w.earliest.Before(b.earliest) {
+		b.earliest = w.earliest
+	}
+	for _, id := range w.fresh {
 		if id != "" {
 			b.ids.add(id)
 		}
 	}
-	return len(fresh), nil
+	return len(w.fresh)
+}
+
+// rewind cuts the file back to the batch's committed size.
+func (b *openBatch) rewind() {
+	_ = b.file.Truncate(b.size)
+	_, _ = b.file.Seek(b.size, 0)
 }
 
 func (p *partition) holds(id string) bool {
