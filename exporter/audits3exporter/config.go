@@ -106,7 +106,7 @@ type Config struct {
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// MaxEvents closes a batch at this many events. Default: 100000.
 	MaxEvents int `mapstructure:"max_events"`
-	// MaxFileBytes closes a batch at this many bytes (before compression). Default: 16 MiB,
+	// MaxFileBytes closes a batch at this many bytes (before compression). Default: 8 MiB,
 	// which keeps the memory a batch needs while it is closed small.
 	MaxFileBytes int64 `mapstructure:"max_file_bytes"`
 
@@ -148,7 +148,7 @@ var _ component.Config = (*Config)(nil)
 
 const (
 	defaultMaxEvents       = 100_000
-	defaultMaxFileBytes    = 16 << 20
+	defaultMaxFileBytes    = 8 << 20
 	defaultSpoolBytes      = 10 << 30
 	defaultRetryInterval   = 5 * time.Minute
 	defaultReloadInterval  = 10 * time.Second
