@@ -146,7 +146,7 @@ func checkDerived(c AirkitColumn, v pcommon.Value, t time.Time) error {
 	case v.Type() == pcommon.ValueTypeStr:
 		got = v.Str()
 	default:
-		return fieldErr(c.Name, "has the wrong type: "+typeName(v))
+		return fieldErr(c.Name, "has the wrong type: "+JSONTypeName(v))
 	}
 	if got != want {
 		return fieldErr(c.Name, "does not agree with EVENT_TIME (expected "+want+")")

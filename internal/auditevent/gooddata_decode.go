@@ -37,7 +37,7 @@ func GoodDataToRecord(entry pcommon.Map, lr plog.LogRecord) error {
 					continue
 				}
 				if v.Type() != pcommon.ValueTypeMap {
-					err = fieldErr(key, "must be an object, got "+typeName(v))
+					err = fieldErr(key, "must be an object, got "+JSONTypeName(v))
 					break
 				}
 				for dk, dv := range v.Map().All() {
@@ -99,7 +99,7 @@ func putGoodDataField(f goodDataField, v pcommon.Value, lr plog.LogRecord) error
 		case pcommon.ValueTypeBool:
 			attrs.PutBool(f.attr, v.Bool())
 		default:
-			return fieldErr(f.key, "must be true or false, got "+typeName(v))
+			return fieldErr(f.key, "must be true or false, got "+JSONTypeName(v))
 		}
 	default:
 		return putString(attrs, f.attr, f.key, v)

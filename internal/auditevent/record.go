@@ -34,7 +34,7 @@ func putString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
 		attrs.PutStr(attr, v.Str())
 		return nil
 	default:
-		return fieldErr(field, "must be a string, got "+typeName(v))
+		return fieldErr(field, "must be a string, got "+JSONTypeName(v))
 	}
 }
 
@@ -44,7 +44,7 @@ func requireString(field string, v pcommon.Value, present bool) (string, error) 
 		return "", fieldErr(field, "is required")
 	}
 	if v.Type() != pcommon.ValueTypeStr {
-		return "", fieldErr(field, "must be a string, got "+typeName(v))
+		return "", fieldErr(field, "must be a string, got "+JSONTypeName(v))
 	}
 	if v.Str() == "" {
 		return "", fieldErr(field, "must not be empty")
@@ -65,11 +65,13 @@ func intOf(field string, v pcommon.Value) (int64, error) {
 		}
 		return i, nil
 	default:
-		return 0, fieldErr(field, "must be an integer or a string of digits, got "+typeName(v))
+		return 0, fieldErr(field, "must be an integer or a string of digits, got "+JSONTypeName(v))
 	}
 }
 
-func typeName(v pcommon.Value) string {
+// JSONTypeName names v's JSON type for messages ("a string", "an object", "null"...): never
+// its value, which may be a secret.
+func JSONTypeName(v pcommon.Value) string {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		return "a string"

@@ -148,7 +148,7 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 func (b *batch) add(at where, v pcommon.Value) {
 	b.events++
 	if v.Type() != pcommon.ValueTypeMap {
-		b.refuse(at, "", "must be a JSON object, got "+jsonKind(v))
+		b.refuse(at, "", "must be a JSON object, got "+auditevent.JSONTypeName(v))
 		return
 	}
 	entry := v.Map()
@@ -220,21 +220,6 @@ func (b *batch) badJSONAt(off int, reason string) {
 	off = max(0, min(off, len(b.body)))
 	line, col := b.lines.position(off)
 	b.problems = append(b.problems, problem{Line: line, Column: col, Offset: &off, Reason: reason})
-}
-
-func jsonKind(v pcommon.Value) string {
-	switch v.Type() {
-	case pcommon.ValueTypeSlice:
-		return "an array"
-	case pcommon.ValueTypeStr:
-		return "a string"
-	case pcommon.ValueTypeInt, pcommon.ValueTypeDouble:
-		return "a number"
-	case pcommon.ValueTypeBool:
-		return "a boolean"
-	default:
-		return "null"
-	}
 }
 
 // skipSpace returns the offset of the first byte at or after off that is not JSON whitespace.
