@@ -36,21 +36,9 @@ func (w *write) putMultipart(ctx context.Context, key string) (err error) {
 		Bucket: aws.String(cfg.Bucket),
 		Key:    aws.String(key),
 	}
-	if w.contentType != "" {
-		create.ContentType = aws.String(w.contentType)
-	}
-	if cfg.SSE != SSENone {
-		create.ServerSideEncryption = types.ServerSideEncryption(cfg.SSE)
-		if cfg.KMSKeyID != "" {
-			create.SSEKMSKeyId = aws.String(cfg.KMSKeyID)
-		}
-	}
-	if cfg.StorageClass != "" {
-		create.StorageClass = types.StorageClass(cfg.StorageClass)
-	}
-	if cfg.Checksum == ChecksumCRC32C {
-		create.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
-	}
+	set := w.settings()
+	create.ContentType, create.ServerSideEncryption, create.SSEKMSKeyId = set.contentType, set.sse, set.kmsKeyID
+	create.StorageClass, create.ChecksumAlgorithm = set.storageClass, set.checksum
 	out, err := w.c.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return err

@@ -158,6 +158,35 @@ func (w *write) put(ctx context.Context, key string) (objectState, error) {
 	return state, nil
 }
 
+// objectSettings are what every new object is written with, by a single PUT or a multipart
+// upload alike. Empty values are left out of the request.
+type objectSettings struct {
+	contentType  *string
+	sse          types.ServerSideEncryption
+	kmsKeyID     *string
+	storageClass types.StorageClass
+	checksum     types.ChecksumAlgorithm
+}
+
+func (w *write) settings() objectSettings {
+	cfg := &w.d.cfg
+	var set objectSettings
+	if w.contentType != "" {
+		set.contentType = aws.String(w.contentType)
+	}
+	if cfg.SSE != SSENone {
+		set.sse = types.ServerSideEncryption(cfg.SSE)
+		if cfg.KMSKeyID != "" {
+			set.kmsKeyID = aws.String(cfg.KMSKeyID)
+		}
+	}
+	set.storageClass = types.StorageClass(cfg.StorageClass)
+	if cfg.Checksum == ChecksumCRC32C {
+		set.checksum = types.ChecksumAlgorithmCrc32c
+	}
+	return set
+}
+
 // putObject is one conditional PutObject.
 func (w *write) putObject(ctx context.Context, key string) error {
 	cfg := &w.d.cfg
@@ -168,22 +197,10 @@ func (w *write) putObject(ctx context.Context, key string) error {
 		ContentLength: aws.Int64(int64(len(w.body))),
 		IfNoneMatch:   aws.String("*"),
 	}
-	if w.contentType != "" {
-		in.ContentType = aws.String(w.contentType)
-	}
-	if cfg.SSE != SSENone {
-		in.ServerSideEncryption = types.ServerSideEncryption(cfg.SSE)
-		if cfg.KMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(cfg.KMSKeyID)
-		}
-	}
-	if cfg.StorageClass != "" {
-		in.StorageClass = types.StorageClass(cfg.StorageClass)
-	}
-	switch cfg.Checksum {
-	case ChecksumCRC32C:
-		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
-	case ChecksumMD5:
+	set := w.settings()
+	in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId = set.contentType, set.sse, set.kmsKeyID
+	in.StorageClass, in.ChecksumAlgorithm = set.storageClass, set.checksum
+	if cfg.Checksum == ChecksumMD5 {
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(w.md5()))
 	}
 	out, err := w.c.PutObject(ctx, in)
