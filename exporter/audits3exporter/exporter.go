@@ -229,7 +229,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if errors.Is(err, spool.ErrFull) {
 		e.tel.spoolRefusals.Add(ctx, 1)
 	}
-	e.sealFull(now)
+	e.sealFull(order, now)
 	// Retryable: records already spooled are recognised by their ids when they come again.
 	return err
 }
@@ -257,19 +257,24 @@ func (e *logsExporter) sealLoop(ctx context.Context) {
 	}
 }
 
-// sealFull closes the batches that reached max_events or max_file_bytes.
-func (e *logsExporter) sealFull(now time.Time) {
-	for _, b := range e.spool.OpenBatches() {
-		if b.Records >= e.cfg.MaxEvents || b.Bytes >= e.cfg.MaxFileBytes {
-			e.seal(b.Partition, now)
+// sealFull closes those of the pushed partitions' batches that reached max_events or
+// max_file_bytes; only they can have grown.
+func (e *logsExporter) sealFull(parts []string, now time.Time) {
+	for _, part := range parts {
+		if b, ok := e.spool.OpenBatch(part); ok && e.full(b) {
+			e.seal(part, now)
 		}
 	}
+}
+
+func (e *logsExporter) full(b spool.BatchInfo) bool {
+	return b.Records >= e.cfg.MaxEvents || b.Bytes >= e.cfg.MaxFileBytes
 }
 
 // sealAll closes the batches that are due (all of them when force is set).
 func (e *logsExporter) sealAll(now time.Time, force bool) {
 	for _, b := range e.spool.OpenBatches() {
-		if force || now.Sub(b.OpenedAt) >= e.cfg.FlushInterval || b.Records >= e.cfg.MaxEvents || b.Bytes >= e.cfg.MaxFileBytes {
+		if force || now.Sub(b.OpenedAt) >= e.cfg.FlushInterval || e.full(b) {
 			e.seal(b.Partition, now)
 		}
 	}

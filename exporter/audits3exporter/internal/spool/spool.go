@@ -362,12 +362,27 @@ func (s *Spool) OpenBatches() []BatchInfo {
 	for _, p := range parts {
 		p.mu.Lock()
 		if b := p.open; b != nil {
-			out = append(out, BatchInfo{Partition: p.name, OpenedAt: b.openedAt, Records: b.records, Bytes: b.size, EarliestEvent: b.earliest})
+			out = append(out, b.info(p.name))
 		}
 		p.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Partition < out[j].Partition })
 	return out
+}
+
+// OpenBatch describes part's open batch, if it has one.
+func (s *Spool) OpenBatch(part string) (BatchInfo, bool) {
+	p := s.partition(part)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.open == nil {
+		return BatchInfo{}, false
+	}
+	return p.open.info(part), true
+}
+
+func (b *openBatch) info(part string) BatchInfo {
+	return BatchInfo{Partition: part, OpenedAt: b.openedAt, Records: b.records, Bytes: b.size, EarliestEvent: b.earliest}
 }
 
 // Builder turns an open batch's payloads, in the order they were appended, into the finished
@@ -416,8 +431,7 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 			}
 		}
 	}
-	info := BatchInfo{Partition: part, OpenedAt: b.openedAt, Records: b.records, Bytes: b.size, EarliestEvent: b.earliest}
-	body, labels, err := build(info, payloads)
+	body, labels, err := build(b.info(part), payloads)
 	if err == nil {
 		err = readErr
 	}
