@@ -161,28 +161,13 @@ func assertFieldsKept(t *testing.T, samplePath string, entries map[string]map[st
 
 func waitForLines(ctx context.Context, t *testing.T, s3 *harness.S3Server, want int) []harness.Object {
 	t.Helper()
-	for {
-		objects, err := s3.Objects(ctx, bucket, "")
-		require.NoError(t, err)
-		got := 0
-		for _, o := range objects {
-			lines, err := o.Lines()
-			require.NoError(t, err)
-			got += len(lines)
-		}
-		if got >= want {
-			// Give a late duplicate, if there were one, the chance to show up.
-			time.Sleep(2 * time.Second)
-			objects, err = s3.Objects(ctx, bucket, "")
-			require.NoError(t, err)
-			return objects
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("only %d of %d events reached S3", got, want)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	_, err := s3.WaitForLines(ctx, bucket, want, 500*time.Millisecond)
+	require.NoError(t, err)
+	// Give a late duplicate, if there were one, the chance to show up.
+	time.Sleep(2 * time.Second)
+	objects, err := s3.Objects(ctx, bucket, "")
+	require.NoError(t, err)
+	return objects
 }
 
 // collectorBinary is $AUDITSHIP_COLLECTOR or bin/otelcol-audit; without it the test fails (it is

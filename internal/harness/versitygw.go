@@ -288,3 +288,30 @@ func versitygwEnv() []string {
 	}
 	return env
 }
+
+// WaitForLines polls bucket until its objects hold at least want NDJSON lines (events), and
+// returns them; it gives up when ctx ends, saying how many it saw.
+func (s *S3Server) WaitForLines(ctx context.Context, bucket string, want int, poll time.Duration) ([]Object, error) {
+	for {
+		objects, err := s.Objects(ctx, bucket, "")
+		if err != nil {
+			return nil, err
+		}
+		got := 0
+		for _, o := range objects {
+			lines, err := o.Lines()
+			if err != nil {
+				return nil, err
+			}
+			got += len(lines)
+		}
+		if got >= want {
+			return objects, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("only %d of %d events in s3://%s: %w", got, want, bucket, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -83,41 +82,14 @@ func run(ctx context.Context, collectorBin, versitygwBin, configPath, samplesDir
 	}
 
 	fmt.Printf("waiting for %d events to land in s3://%s (flush interval of testdata/demo.yaml)...\n", accepted, bucket)
-	objects, err := waitForEvents(ctx, s3, bucket, accepted, wait)
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	objects, err := s3.WaitForLines(waitCtx, bucket, accepted, time.Second)
 	if err != nil {
 		return err
 	}
 	printObjects(bucket, objects)
 	return nil
-}
-
-func waitForEvents(ctx context.Context, s3 *harness.S3Server, bucket string, want int, wait time.Duration) ([]harness.Object, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		objects, err := s3.Objects(ctx, bucket, "")
-		if err != nil {
-			return nil, err
-		}
-		got := 0
-		for _, o := range objects {
-			lines, err := o.Lines()
-			if err != nil {
-				return nil, err
-			}
-			got += len(lines)
-		}
-		if got >= want {
-			return objects, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("only %d of %d events in S3 after %s", got, want, wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, errors.New("interrupted")
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 func printObjects(bucket string, objects []harness.Object) {
