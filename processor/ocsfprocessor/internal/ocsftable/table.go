@@ -283,39 +283,52 @@ func loadGoodData(classes map[int64]*Class) ([]Classification, error) {
 	out := make([]Classification, 0, len(f.rows))
 	seen := map[string]bool{}
 	for _, row := range f.rows {
-		name := f.get(row, "eventName")
-		if err := checkName(f, row, name, seen); err != nil {
-			return nil, err
-		}
-		cat, _, err := f.int(row, "category_uid")
+		e, err := readEventRow(f, row, "eventName", seen)
 		if err != nil {
 			return nil, err
 		}
-		classUID, _, err := f.int(row, "class_uid")
-		if err != nil {
-			return nil, err
-		}
-		if cat == CustomCategoryUID {
-			if err := addCustomClass(f, row, classes, classUID); err != nil {
+		if e.cat == CustomCategoryUID {
+			if err := addCustomClass(f, row, classes, e.class); err != nil {
 				return nil, err
 			}
 		}
-		activity, hasActivity, err := f.int(row, "activity_id")
-		if err != nil {
-			return nil, err
-		}
-		if !hasActivity {
+		if !e.hasActivity {
 			// GoodData gives only category and class for its own classes; its event is mapped to
 			// no OCSF activity, which OCSF spells 99 Other with the source's label as the name.
-			activity = ActivityOther
+			e.activity = ActivityOther
 		}
-		c, err := classifyRow(f, row, classes, name, cat, classUID, activity)
+		c, err := classifyRow(f, row, classes, e.name, e.cat, e.class, e.activity)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// eventRow is what every event table gives: the event name and its category, class and
+// activity.
+type eventRow struct {
+	name                 string
+	cat, class, activity int64
+	hasActivity          bool
+}
+
+// readEventRow reads the name (from nameCol, which must be new in seen) and the uids of a row.
+func readEventRow(f *csvFile, row csvRow, nameCol string, seen map[string]bool) (eventRow, error) {
+	e := eventRow{name: f.get(row, nameCol)}
+	if err := checkName(f, row, e.name, seen); err != nil {
+		return e, err
+	}
+	var err error
+	if e.cat, _, err = f.int(row, "category_uid"); err != nil {
+		return e, err
+	}
+	if e.class, _, err = f.int(row, "class_uid"); err != nil {
+		return e, err
+	}
+	e.activity, e.hasActivity, err = f.int(row, "activity_id")
+	return e, err
 }
 
 // addCustomClass registers one of GoodData's own classes, named as the table names it.
@@ -352,26 +365,14 @@ func loadAirkit(t *Tables) ([]Classification, error) {
 	out := make([]Classification, 0, len(f.rows))
 	seen := map[string]bool{}
 	for _, row := range f.rows {
-		name := f.get(row, "event_type")
-		if err := checkName(f, row, name, seen); err != nil {
-			return nil, err
-		}
-		cat, _, err := f.int(row, "category_uid")
+		e, err := readEventRow(f, row, "event_type", seen)
 		if err != nil {
 			return nil, err
 		}
-		classUID, _, err := f.int(row, "class_uid")
-		if err != nil {
-			return nil, err
-		}
-		activity, hasActivity, err := f.int(row, "activity_id")
-		if err != nil {
-			return nil, err
-		}
-		if !hasActivity {
+		if !e.hasActivity {
 			return nil, f.errorf(row, "activity_id is empty")
 		}
-		c, err := classifyRow(f, row, t.classes, name, cat, classUID, activity)
+		c, err := classifyRow(f, row, t.classes, e.name, e.cat, e.class, e.activity)
 		if err != nil {
 			return nil, err
 		}
