@@ -3,9 +3,10 @@ package audits3exporter
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"time"
+
+	backoffv7 "github.com/cenkalti/backoff/v7"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -50,7 +51,14 @@ func (d *deliverer) notify() {
 
 func (d *deliverer) run(ctx context.Context) {
 	e := d.exp
-	backoff := newBackoff(e.cfg.RetryConfig.InitialInterval, e.cfg.RetryConfig.MaxInterval, e.cfg.RetryConfig.Multiplier, e.cfg.RetryConfig.RandomizationFactor)
+	// The same backoff exporterhelper's retry_on_failure uses, per tenant.
+	backoff := &backoffv7.ExponentialBackOff{
+		InitialInterval:     e.cfg.RetryConfig.InitialInterval,
+		RandomizationFactor: e.cfg.RetryConfig.RandomizationFactor,
+		Multiplier:          e.cfg.RetryConfig.Multiplier,
+		MaxInterval:         e.cfg.RetryConfig.MaxInterval,
+	}
+	backoff.Reset()
 	for {
 		pending := e.spool.Pending(d.part)
 		if len(pending) == 0 {
@@ -72,7 +80,7 @@ func (d *deliverer) run(ctx context.Context) {
 
 // deliver makes one attempt at sb and says how long to wait before the next step; ok is false
 // when ctx ended.
-func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *backoff) (time.Duration, bool) {
+func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *backoffv7.ExponentialBackOff) (time.Duration, bool) {
 	e := d.exp
 	d.checkOverdue(sb)
 	r, err := e.routes.lookup(ctx, d.part)
@@ -118,7 +126,7 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 			d.reported = ""
 		}
 		d.overdue = false
-		backoff.reset()
+		backoff.Reset()
 		e.logger.Debug("Stored audit object.", zap.String("bucket", r.bucket), zap.String("key", res.Key),
 			zap.Int("events", sb.Records), zap.Bool("already_present", res.AlreadyPresent))
 		return 0, true
@@ -133,10 +141,10 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 		// Quick retries are off: every failure waits for the slow schedule.
 		return e.cfg.Spool.RetryInterval, true
 	case f.Kind == destination.Throttled:
-		return max(f.RetryAfter, backoff.next()), true
+		return max(f.RetryAfter, backoff.NextBackOff()), true
 	default:
 		e.logger.Debug("Upload failed; retrying.", zap.String("tenant", d.part), zap.Error(err))
-		return backoff.next(), true
+		return backoff.NextBackOff(), true
 	}
 }
 
@@ -203,36 +211,3 @@ func (d *deliverer) sleep(ctx context.Context, wait time.Duration) bool {
 		return true
 	}
 }
-
-// backoff is exponential with jitter, as retry_on_failure configures it.
-type backoff struct {
-	initial, maxWait time.Duration
-	multiplier       float64
-	jitter           float64
-	current          time.Duration
-}
-
-func newBackoff(initial, maxWait time.Duration, multiplier, jitter float64) *backoff {
-	if initial <= 0 {
-		initial = time.Second
-	}
-	if maxWait < initial {
-		maxWait = initial
-	}
-	if multiplier < 1 {
-		multiplier = 1.5
-	}
-	return &backoff{initial: initial, maxWait: maxWait, multiplier: multiplier, jitter: jitter}
-}
-
-func (b *backoff) next() time.Duration {
-	if b.current == 0 {
-		b.current = b.initial
-	} else {
-		b.current = min(time.Duration(float64(b.current)*b.multiplier), b.maxWait)
-	}
-	delta := b.jitter * float64(b.current)
-	return time.Duration(float64(b.current) - delta + rand.Float64()*2*delta)
-}
-
-func (b *backoff) reset() { b.current = 0 }
