@@ -297,26 +297,33 @@ func (e *logsExporter) seal(part string, now time.Time) {
 	}
 }
 
-// sealBuffers hold an object while it is built: the file, and its compressed form.
-type sealBuffers struct{ plain, compressed []byte }
+// sealBuffers hold an object while it is built: a piece of the file, and the object body.
+type sealBuffers struct{ piece, body []byte }
 
-// buildObject is the spool's Builder: the file of the schema, compressed, with the labels that
-// fix its name and content type for every later attempt.
+// buildObject is the spool's Builder: the file of the schema, compressed as it is assembled (so
+// that a batch is never in memory uncompressed), with the labels that fix its name and content
+// type for every later attempt.
 func (e *logsExporter) buildObject(bufs *sealBuffers, info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
-	bufs.plain = schema.AppendFileSeq(slices.Grow(bufs.plain[:0], int(info.Bytes)), e.encoder, payloads)
-	out := bufs.plain
-	if t := e.compress.Type(); t != compression.None && t != "" {
-		var err error
-		if bufs.compressed, err = e.compress.Compress(bufs.compressed[:0], bufs.plain); err != nil {
-			return nil, nil, err
-		}
-		out = bufs.compressed
+	body := bufs.body[:0]
+	if e.compress.Type() == compression.None {
+		// The body is the file itself: room for all of it at once, rather than growing by
+		// doubling.
+		body = slices.Grow(body, int(info.Bytes))
+	}
+	w := e.compress.NewWriter(body)
+	var err error
+	if bufs.piece, err = schema.WriteFileSeq(w, e.encoder, payloads, bufs.piece); err != nil {
+		w.Abandon()
+		return nil, nil, err
+	}
+	if bufs.body, err = w.Close(); err != nil {
+		return nil, nil, err
 	}
 	contentType := e.encoder.ContentType()
 	if ct := e.compress.ContentType(); ct != "" {
 		contentType = ct
 	}
-	return out, map[string]string{
+	return bufs.body, map[string]string{
 		labelContentType: contentType,
 		labelExtension:   e.encoder.Extension() + e.compress.Extension(),
 		labelUnique:      objectkey.NewUnique(),

@@ -222,3 +222,23 @@ func BenchmarkGzip(b *testing.B) {
 		b.ReportMetric(float64(len(out))/float64(len(in)), "ratio")
 	})
 }
+
+func TestWriterInPiecesMatchesCompress(t *testing.T) {
+	in := sampleNDJSON(3000)
+	for _, typ := range []Type{None, Gzip, Zstd} {
+		c, _ := New(typ)
+		want, err := c.Compress(nil, in)
+		require.NoError(t, err)
+		for _, piece := range []int{1, 7, 4096, len(in)} {
+			w := c.NewWriter([]byte("prefix"))
+			for rest := in; len(rest) > 0; rest = rest[min(piece, len(rest)):] {
+				_, err := w.Write(rest[:min(piece, len(rest))])
+				require.NoError(t, err)
+			}
+			got, err := w.Close()
+			require.NoError(t, err)
+			assert.Equal(t, "prefix", string(got[:6]), "%s/%d", typ, piece)
+			assert.True(t, bytes.Equal(want, got[6:]), "%s: pieces of %d give the bytes of one Compress", typ, piece)
+		}
+	}
+}

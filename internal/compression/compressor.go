@@ -1,10 +1,12 @@
 package compression
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // Compressor compresses object bodies of one Type. It is safe for concurrent use and meant to
-// be built once per exporter: the zstd encoder is expensive to create and holds its state for
-// reuse.
+// be built once per exporter: compressor state is expensive to create and is kept for reuse.
 type Compressor struct {
 	typ         Type
 	extension   string
@@ -12,10 +14,11 @@ type Compressor struct {
 	codec       codec
 }
 
-// codec is one compression algorithm. Both methods append to dst and may be called
-// concurrently.
+// codec is one compression algorithm. Its methods may be called concurrently.
 type codec interface {
-	compress(dst, src []byte) ([]byte, error)
+	// writer returns a stream writing to out, and a release to call once the stream is closed
+	// (or abandoned), which hands the stream's state back for reuse.
+	writer(out io.Writer) (stream io.WriteCloser, release func())
 	decompress(dst, src []byte) ([]byte, error)
 }
 
@@ -27,11 +30,7 @@ func New(t Type) (*Compressor, error) {
 	case Gzip:
 		return &Compressor{typ: Gzip, extension: ".gz", contentType: "application/gzip", codec: newGzipCodec()}, nil
 	case Zstd:
-		z, err := newZstdCodec()
-		if err != nil {
-			return nil, fmt.Errorf("compression zstd: %w", err)
-		}
-		return &Compressor{typ: Zstd, extension: ".zst", contentType: "application/zstd", codec: z}, nil
+		return &Compressor{typ: Zstd, extension: ".zst", contentType: "application/zstd", codec: newZstdCodec()}, nil
 	default:
 		return nil, fmt.Errorf("unknown compression %q: use %q, %q or %q", string(t), None, Gzip, Zstd)
 	}
@@ -49,8 +48,46 @@ func (c *Compressor) ContentType() string { return c.contentType }
 // Compress appends the compressed form of src to dst. The same src always gives the same bytes
 // (for a given version of this package and of klauspost/compress).
 func (c *Compressor) Compress(dst, src []byte) ([]byte, error) {
-	return c.codec.compress(dst, src)
+	w := c.NewWriter(dst)
+	if _, err := w.Write(src); err != nil {
+		w.Abandon()
+		return dst, err
+	}
+	return w.Close()
 }
+
+// Writer compresses one stream written in pieces, appending the compressed bytes to a slice:
+// a body can be compressed as it is built, without first holding all of it uncompressed. The
+// bytes depend only on the concatenation of what was written, not on how it was cut.
+type Writer struct {
+	out     appendWriter
+	stream  io.WriteCloser
+	release func()
+}
+
+// NewWriter starts a stream whose compressed bytes are appended to dst. Finish it with Close,
+// or Abandon it.
+func (c *Compressor) NewWriter(dst []byte) *Writer {
+	w := &Writer{out: appendWriter{buf: dst}}
+	w.stream, w.release = c.codec.writer(&w.out)
+	return w
+}
+
+// Write compresses p.
+func (w *Writer) Write(p []byte) (int, error) { return w.stream.Write(p) }
+
+// Close ends the stream and returns dst with the whole compressed stream appended.
+func (w *Writer) Close() ([]byte, error) {
+	err := w.stream.Close()
+	w.release()
+	if err != nil {
+		return nil, err
+	}
+	return w.out.buf, nil
+}
+
+// Abandon drops the stream without finishing it.
+func (w *Writer) Abandon() { w.release() }
 
 // Decompress appends the decompressed form of src to dst.
 func (c *Compressor) Decompress(dst, src []byte) ([]byte, error) {
@@ -64,5 +101,21 @@ const maxDecodedSize = 1 << 30
 // identity is None: the body is copied as it is.
 type identity struct{}
 
-func (identity) compress(dst, src []byte) ([]byte, error)   { return append(dst, src...), nil }
+func (identity) writer(out io.Writer) (io.WriteCloser, func()) { return nopCloser{out}, func() {} }
+
 func (identity) decompress(dst, src []byte) ([]byte, error) { return append(dst, src...), nil }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// appendWriter is an io.Writer that appends to buf, so a stream compressor can write straight
+// into the caller's slice.
+type appendWriter struct {
+	buf []byte
+}
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}

@@ -22,26 +22,21 @@ func newGzipCodec() *gzipCodec {
 	return &gzipCodec{}
 }
 
-func (g *gzipCodec) compress(dst, src []byte) ([]byte, error) {
-	out := appendWriter{buf: dst}
+func (g *gzipCodec) writer(out io.Writer) (io.WriteCloser, func()) {
 	zw, _ := g.writers.Get().(*gzip.Writer)
 	if zw == nil {
-		zw = gzip.NewWriter(&out)
+		zw = gzip.NewWriter(out)
 	} else {
-		zw.Reset(&out)
+		zw.Reset(out)
 	}
-	defer g.writers.Put(zw)
-	// No name, no comment and modification time 0 (unknown), so the bytes depend on src alone.
-	// The epoch must be set: this gzip writes a zero time.Time as a meaningless nonzero stamp.
+	// No name, no comment and modification time 0 (unknown), so the bytes depend on the input
+	// alone. The epoch must be set: this gzip writes a zero time.Time as a meaningless nonzero
+	// stamp.
 	zw.ModTime = time.Unix(0, 0)
-	if _, err := zw.Write(src); err != nil {
-		return dst, err
+	return zw, func() {
+		zw.Reset(io.Discard) // drop the reference to out while pooled
+		g.writers.Put(zw)
 	}
-	if err := zw.Close(); err != nil {
-		return dst, err
-	}
-	zw.Reset(io.Discard) // drop the reference to out's buffer while pooled
-	return out.buf, nil
 }
 
 func (g *gzipCodec) decompress(dst, src []byte) ([]byte, error) {
@@ -61,14 +56,3 @@ func (g *gzipCodec) decompress(dst, src []byte) ([]byte, error) {
 }
 
 var errTooLarge = errors.New("decompressed size exceeds 1 GiB")
-
-// appendWriter is an io.Writer that appends to buf, so a stream compressor can write straight
-// into the caller's slice.
-type appendWriter struct {
-	buf []byte
-}
-
-func (w *appendWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	return len(p), nil
-}

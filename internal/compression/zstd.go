@@ -1,34 +1,46 @@
 package compression
 
 import (
+	"io"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// zstdCodec holds one encoder for the life of the Compressor: creating one is expensive, and
-// EncodeAll may be called concurrently. The decoder is made on first use, since only tests and
-// checks decompress.
+// zstdCodec keeps stream encoders for reuse, since creating one is expensive. The decoder is
+// made on first use, since only tests and checks decompress.
 type zstdCodec struct {
-	enc     *zstd.Encoder
-	decOnce sync.Once
-	dec     *zstd.Decoder
-	decErr  error
+	encoders sync.Pool
+	decOnce  sync.Once
+	dec      *zstd.Decoder
+	decErr   error
 }
 
-func newZstdCodec() (*zstdCodec, error) {
-	// Zero frames: an empty body still becomes a valid frame, which every zstd reader accepts,
-	// rather than an empty object. The level is the default; EncodeAll runs on the calling
-	// goroutine only, so its output does not depend on scheduling.
-	enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(zstd.SpeedDefault))
-	if err != nil {
-		return nil, err
+func newZstdCodec() *zstdCodec {
+	return &zstdCodec{}
+}
+
+// zstdWindow bounds the history an encoder keeps, and so the memory of a stream: audit events
+// repeat their keys and values within a few hundred events, far inside 1 MiB, so the default
+// 8 MiB window would cost memory for no gain in ratio.
+const zstdWindow = 1 << 20
+
+func (z *zstdCodec) writer(out io.Writer) (io.WriteCloser, func()) {
+	enc, _ := z.encoders.Get().(*zstd.Encoder)
+	if enc == nil {
+		// One goroutine a stream: the blocks are encoded in the caller's order, so the bytes
+		// do not depend on scheduling. Zero frames: an empty body still becomes a valid frame,
+		// which every zstd reader accepts, rather than an empty object. The options are valid,
+		// so NewWriter cannot fail.
+		enc, _ = zstd.NewWriter(out, zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true),
+			zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithWindowSize(zstdWindow))
+	} else {
+		enc.Reset(out)
 	}
-	return &zstdCodec{enc: enc}, nil
-}
-
-func (z *zstdCodec) compress(dst, src []byte) ([]byte, error) {
-	return z.enc.EncodeAll(src, dst), nil
+	return enc, func() {
+		enc.Reset(nil) // drop the reference to out while pooled
+		z.encoders.Put(enc)
+	}
 }
 
 func (z *zstdCodec) decompress(dst, src []byte) ([]byte, error) {

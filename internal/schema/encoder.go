@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"io"
 	"iter"
 	"slices"
 
@@ -79,15 +80,38 @@ func AppendFile(buf []byte, enc Encoder, records [][]byte) []byte {
 	for _, r := range records {
 		size += len(r)
 	}
-	return AppendFileSeq(slices.Grow(buf, size), enc, slices.Values(records))
+	buf, _ = appendFile(slices.Grow(buf, size), enc, slices.Values(records), nil)
+	return buf
 }
 
-// AppendFileSeq is AppendFile for records read one at a time (from a spool file, say): each
-// record need only stay valid until the next is yielded.
-func AppendFileSeq(buf []byte, enc Encoder, records iter.Seq[[]byte]) []byte {
+// fileChunk is about how much of a file WriteFileSeq assembles before handing it on: enough that
+// a compressor gets long writes, little next to a batch.
+const fileChunk = 256 << 10
+
+// WriteFileSeq writes to w the file AppendFile would build, for records read one at a time
+// (from a spool file, say; each record need only stay valid until the next is yielded). The
+// file is assembled in pieces in scratch, which is returned for reuse, so that a batch is
+// never held whole: written to a compressor, only its compressed form is.
+func WriteFileSeq(w io.Writer, enc Encoder, records iter.Seq[[]byte], scratch []byte) ([]byte, error) {
+	buf, err := appendFile(scratch[:0], enc, records, w)
+	if err == nil {
+		_, err = w.Write(buf)
+	}
+	return buf[:0], err
+}
+
+// appendFile appends the file of records to buf. When w is set, it hands buf to w and starts
+// buf again whenever buf reaches fileChunk.
+func appendFile(buf []byte, enc Encoder, records iter.Seq[[]byte], w io.Writer) ([]byte, error) {
 	buf = append(buf, enc.Header()...)
 	first := true
 	for r := range records {
+		if w != nil && len(buf) >= fileChunk {
+			if _, err := w.Write(buf); err != nil {
+				return buf, err
+			}
+			buf = buf[:0]
+		}
 		if !first {
 			buf = append(buf, enc.Separator()...)
 		}
@@ -95,5 +119,5 @@ func AppendFileSeq(buf []byte, enc Encoder, records iter.Seq[[]byte]) []byte {
 		buf = append(buf, r...)
 		buf = append(buf, enc.Terminator()...)
 	}
-	return append(buf, enc.Footer()...)
+	return append(buf, enc.Footer()...), nil
 }
