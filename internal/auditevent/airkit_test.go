@@ -45,9 +45,9 @@ func TestAirkitDatesAtTheEdges(t *testing.T) {
 		lr := plog.NewLogRecord()
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 		for i, c := range AirkitColumns {
-			if want, ok := airkitDerived(c, ts.UTC()); ok {
+			if want, ok := appendExpectedDerived(nil, c, ts.UTC()); ok {
 				got, _ := AirkitText(lr, i)
-				assert.Equal(t, want, got, "%s of %s", c.Name, ts)
+				assert.Equal(t, string(want), got, "%s of %s", c.Name, ts)
 			}
 		}
 	}
@@ -64,4 +64,13 @@ func TestAppendAirkitAllocatesNothing(t *testing.T) {
 		}
 	}))
 	require.NotEmpty(t, buf)
+}
+
+func TestAirkitColumnOf(t *testing.T) {
+	for i, c := range AirkitColumns {
+		assert.Equal(t, i, airkitColumnOf(c.Name), c.Name)
+	}
+	for _, name := range []string{"", "event_type", "EVENT", "eventName", AttrOrgID} {
+		assert.Equal(t, -1, airkitColumnOf(name), name)
+	}
 }

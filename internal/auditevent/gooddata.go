@@ -104,10 +104,43 @@ func goodDataFieldOf(attr string) int {
 // GoodDataDetailsKey is the entry field that holds everything beyond the canonical fields.
 const GoodDataDetailsKey = "details"
 
-var goodDataIndex = func() map[string]int {
-	idx := make(map[string]int, len(goodDataFields))
-	for i, f := range goodDataFields {
-		idx[f.key] = i
+// goodDataFieldOfKey returns the position of the entry field key in goodDataFields, or -1: a
+// switch, as goodDataFieldOf, since it runs for every field of every entry received.
+// TestGoodDataFieldOfKey keeps it in step with goodDataFields.
+func goodDataFieldOfKey(key string) int {
+	switch key {
+	case "eventName":
+		return gdEventNameField
+	case "categoryUid":
+		return gdCategoryUIDField
+	case "classUid":
+		return gdClassUIDField
+	case "description":
+		return gdDescriptionField
+	case "ts":
+		return gdTsField
+	case "orgId":
+		return gdOrgIDField
+	case "workspaceId":
+		return gdWorkspaceIDField
+	case "userId":
+		return gdUserIDField
+	case "target":
+		return gdTargetField
+	case "source":
+		return gdSourceField
+	case "errorCode":
+		return gdErrorCodeField
+	case "sessionContextType":
+		return gdSessionContextTypeField
+	case "sessionContextIdentifier":
+		return gdSessionContextIdentifierField
+	case "success":
+		return gdSuccessField
+	case "type":
+		return gdTypeField
+	case "eventId":
+		return gdEventIDField
 	}
-	return idx
-}()
+	return -1
+}

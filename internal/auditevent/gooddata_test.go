@@ -182,3 +182,81 @@ func TestGoodDataFieldOf(t *testing.T) {
 		assert.Equal(t, -1, goodDataFieldOf(attr), attr)
 	}
 }
+
+func TestGoodDataFieldOfKey(t *testing.T) {
+	for i, f := range goodDataFields {
+		assert.Equal(t, i, goodDataFieldOfKey(f.key), f.key)
+	}
+	for _, key := range []string{"", GoodDataDetailsKey, "EventName", "eventname", "ORGANIZATION_ID", AttrOrgID} {
+		assert.Equal(t, -1, goodDataFieldOfKey(key), key)
+	}
+}
+
+// The required fields are checked after the others, in the order eventName, ts, orgId, although
+// orgId has moved into the record by then.
+func TestGoodDataRequiredFieldsCheckedLast(t *testing.T) {
+	const ts = `"ts":"2023-01-20T18:55:32.466Z"`
+	tests := []struct {
+		in, field, reason string
+	}{
+		{`{"orgId":"","eventName":"x",` + ts + `}`, "orgId", "must not be empty"},
+		{`{"orgId":null,"eventName":"x",` + ts + `}`, "orgId", "is required"},
+		{`{"eventName":"x",` + ts + `}`, "orgId", "is required"},
+		{`{"orgId":"","eventName":"x","ts":"soon"}`, "ts", "must be an RFC 3339 time such as 2023-01-20T18:55:32.466Z"},
+		{`{"orgId":"","userId":5,"eventName":"x",` + ts + `}`, "userId", "must be a string, got a number"},
+		{`{"orgId":"o"}`, "eventName", "is required"},
+		{`{"orgId":"","eventName":"x"}`, "ts", "is required"},
+		{`{"eventName":"x","orgId":"o","ts":null}`, "ts", "is required"},
+	}
+	for _, tt := range tests {
+		m := pcommon.NewMap()
+		require.NoError(t, ParseJSONObject([]byte(tt.in), m))
+		err := GoodDataToRecord(m, plog.NewLogRecord())
+		assert.Equal(t, &FieldError{Field: tt.field, Reason: tt.reason}, err, tt.in)
+	}
+}
+
+// The converters take the values they keep out of the entry, which keeps its keys with empty
+// values, rather than copy them.
+func TestConvertersTakeTheValues(t *testing.T) {
+	entry := pcommon.NewMap()
+	require.NoError(t, ParseJSONObject([]byte(`{"eventName":"x","ts":"2023-01-20T18:55:32.466Z","orgId":"o","userId":"u","details":{"a":{"b":1}},"extra":[1]}`), entry))
+	lr := plog.NewLogRecord()
+	require.NoError(t, GoodDataToRecord(entry, lr))
+	assert.Equal(t, "u", StrAttr(lr, AttrUserID))
+	assert.Equal(t, map[string]any{"a": map[string]any{"b": int64(1)}, "extra": []any{int64(1)}}, lr.Body().Map().AsRaw())
+	assert.Equal(t, map[string]any{"eventName": "x", "ts": "2023-01-20T18:55:32.466Z", "orgId": nil, "userId": nil, "details": nil, "extra": nil},
+		entry.AsRaw(), "what the record keeps is moved; what it parses stays")
+
+	row := pcommon.NewMap()
+	require.NoError(t, ParseJSONObject([]byte(`{"ORGANIZATION_ID":"o","EVENT_TIME":"2026-01-01 00:00:00","EVENT_TYPE":"x","USER_ID":"u","extra":{"k":1}}`), row))
+	lr = plog.NewLogRecord()
+	require.NoError(t, AirkitToRecord(row, lr))
+	assert.Equal(t, "u", StrAttr(lr, AttrUserID))
+	assert.Equal(t, map[string]any{"extra": map[string]any{"k": int64(1)}}, lr.Body().Map().AsRaw())
+	assert.Equal(t, map[string]any{"ORGANIZATION_ID": nil, "EVENT_TIME": "2026-01-01 00:00:00", "EVENT_TYPE": "x", "USER_ID": nil, "extra": nil}, row.AsRaw())
+}
+
+// details becomes the body whole when it comes first, and is merged entry by entry after other
+// fields; either way the last of two equal keys wins at the first one's place.
+func TestGoodDataDetailsIntoTheBody(t *testing.T) {
+	const base = `"eventName":"x","ts":"2023-01-20T18:55:32.466Z","orgId":"o"`
+	tests := []struct {
+		in   string
+		body string // the body as JSON; "" for an empty body
+	}{
+		{`{` + base + `,"details":{"a":1,"b":2},"c":3,"a":4}`, `{"a":4,"b":2,"c":3}`},
+		{`{` + base + `,"c":3,"a":4,"details":{"a":1,"b":2}}`, `{"c":3,"a":1,"b":2}`},
+		{`{` + base + `,"details":{}}`, ""},
+		{`{` + base + `,"details":{},"c":3}`, `{"c":3}`},
+		{`{` + base + `,"details":null}`, ""},
+	}
+	for _, tt := range tests {
+		lr := decodeInto(t, tt.in, GoodDataToRecord)
+		if tt.body == "" {
+			assert.Equal(t, pcommon.ValueTypeEmpty, lr.Body().Type(), tt.in)
+			continue
+		}
+		assert.Equal(t, tt.body, string(AppendJSONValue(nil, lr.Body())), tt.in)
+	}
+}

@@ -25,13 +25,14 @@ func StrAttr(lr plog.LogRecord, key string) string {
 	return ""
 }
 
-// putString stores a source field that must be a string (or null, meaning absent).
-func putString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
+// moveString moves a source field that must be a string (or null, meaning absent) into the
+// attribute attr, leaving v empty: the record takes the decoded string rather than a copy.
+func moveString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
 	switch v.Type() {
 	case pcommon.ValueTypeEmpty:
 		return nil
 	case pcommon.ValueTypeStr:
-		attrs.PutStr(attr, v.Str())
+		v.MoveTo(attrs.PutEmpty(attr))
 		return nil
 	default:
 		return fieldErr(field, "must be a string, got "+JSONTypeName(v))
@@ -40,16 +41,38 @@ func putString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
 
 // requireString returns a source field that must be a non-empty string.
 func requireString(field string, v pcommon.Value, present bool) (string, error) {
-	if !present || v.Type() == pcommon.ValueTypeEmpty {
-		return "", fieldErr(field, "is required")
-	}
-	if v.Type() != pcommon.ValueTypeStr {
-		return "", fieldErr(field, "must be a string, got "+JSONTypeName(v))
-	}
-	if v.Str() == "" {
-		return "", fieldErr(field, "must not be empty")
+	if problem := requiredStringProblem(v, present); problem != "" {
+		return "", fieldErr(field, problem)
 	}
 	return v.Str(), nil
+}
+
+// requiredStringProblem says why v, the value of a field that must be a non-empty string, is
+// not one, or returns "" when it is. present is false when the field is absent.
+func requiredStringProblem(v pcommon.Value, present bool) string {
+	switch {
+	case !present || v.Type() == pcommon.ValueTypeEmpty:
+		return reasonRequired
+	case v.Type() != pcommon.ValueTypeStr:
+		return "must be a string, got " + JSONTypeName(v)
+	case v.Str() == "":
+		return "must not be empty"
+	}
+	return ""
+}
+
+const reasonRequired = "is required"
+
+// nonEmptyLen counts the entries of m that are not null: a bound on the attributes a converter
+// makes of them, for many rows hold nulls.
+func nonEmptyLen(m pcommon.Map) int {
+	n := 0
+	for _, v := range m.All() {
+		if v.Type() != pcommon.ValueTypeEmpty {
+			n++
+		}
+	}
+	return n
 }
 
 // intOf reads an integer given as a JSON integer or as a string of digits (GoodData writes its

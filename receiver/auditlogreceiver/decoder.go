@@ -58,8 +58,9 @@ func (b *batch) refused() bool { return b.invalid > 0 || b.malformed }
 
 // decodeState is what decoding a request needs besides the body. It is kept from one request
 // to the next (decodeStates): the decoder remembers the keys of the last event, and decoding
-// into the value that held it reuses its maps and unchanged values (see
-// auditevent.JSONDecoder), which more than halves the cost of a request of one event.
+// into the value that held it reuses its map and the values the converters left there, such
+// as the event name (see auditevent.JSONDecoder), which more than halves the cost of a request
+// of one event.
 type decodeState struct {
 	dec     auditevent.JSONDecoder
 	scratch pcommon.Value
@@ -100,7 +101,8 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	} else {
 		b.readStream(&st.dec)
 	}
-	// The records hold copies of what they took from the scratch value.
+	// The records own what they took from the scratch value: the converters moved it out,
+	// leaving empty values that the next decoding refills.
 	b.scratch = pcommon.Value{}
 	if !b.malformed && b.largest <= maxKeptEvent {
 		st.dec.Reset(nil)
@@ -143,8 +145,9 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 }
 
 // add converts one decoded event, or records why it cannot be. v is refilled with the next
-// event, here or in a later request: the record must copy what it takes from it, as the
-// converters do.
+// event, here or in a later request: the record must not share anything with it. The
+// converters move what they keep out of v rather than copy it (pdata allocates for every
+// value copied), and the decoder refills the empty values they leave.
 func (b *batch) add(at where, v pcommon.Value) {
 	b.events++
 	if v.Type() != pcommon.ValueTypeMap {

@@ -66,6 +66,27 @@ func TestDecodeEventsStayApart(t *testing.T) {
 	}
 }
 
+// The converters move values out of the scratch value, and the decoder refills them: an event
+// that repeats the one before it, which the decoder would otherwise keep as it is, still
+// becomes a whole record.
+func TestDecodeRepeatedEvents(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	for _, event := range []string{goodDataLogin, goodDataSetup, airkitLogin} {
+		b := d.decode([]byte(strings.Repeat(event+"\n", 3)), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+		require.False(t, b.refused(), b.problems)
+		require.Equal(t, 3, b.records.Len())
+		first := b.records.At(0)
+		require.NotZero(t, first.Attributes().Len())
+		for i := 1; i < 3; i++ {
+			lr := b.records.At(i)
+			assert.Equal(t, first.Attributes().AsRaw(), lr.Attributes().AsRaw(), event)
+			assert.Equal(t, first.Body().AsRaw(), lr.Body().AsRaw(), event)
+			assert.Equal(t, first.EventName(), lr.EventName())
+			assert.Equal(t, first.Timestamp(), lr.Timestamp())
+		}
+	}
+}
+
 // Records keep their events while later requests reuse the decoding state.
 func TestDecodeRequestsStayApart(t *testing.T) {
 	d := eventDecoder{scopeName: "s"}
