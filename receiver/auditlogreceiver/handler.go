@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -66,7 +67,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, msg)
 		return
 	}
-	body, err := readBody(r)
+	bodyBuf := bodyBuffers.Get().(*bytes.Buffer)
+	defer releaseBody(bodyBuf)
+	body, err := readBody(r, bodyBuf)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -135,19 +138,34 @@ func formatOf(contentType string) (format, refusal string) {
 	return format, ""
 }
 
-// readBody reads the whole body: problems are reported by line and column, which needs the
-// bytes. Its size is bounded by max_request_body_size, which confighttp enforces.
-func readBody(r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
+// readBody reads the whole body into buf: problems are reported by line and column, which
+// needs the bytes. Its size is bounded by max_request_body_size, which confighttp enforces.
+func readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	// Content-Length is only a hint: a bigger body is cut off by the size limit, and a hint
 	// beyond it must not make us allocate.
-	if n := r.ContentLength; n > 0 && n <= 4<<20 {
+	if n := r.ContentLength; n > 0 && n <= maxPooledBody {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// bodyBuffers keep request bodies' buffers from one request to the next: a body is read whole
+// and is garbage as soon as it is decoded (records share nothing with it), so a new buffer per
+// request would be most of the receiver's allocated bytes.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody bounds the buffers kept, so that one huge request does not pin its memory.
+const maxPooledBody = 4 << 20
+
+func releaseBody(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBody {
+		return
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
 }
 
 func writeAccepted(w http.ResponseWriter, n int) {
