@@ -52,7 +52,7 @@ type logsExporter struct {
 	tel    *telemetry
 
 	uploads chan struct{}
-	arenas  sync.Pool
+	scratch sync.Pool // of *pushScratch
 
 	sealMu   sync.Mutex
 	sealBufs sealBuffers
@@ -77,7 +77,7 @@ func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) 
 	return &logsExporter{
 		cfg: cfg, set: set, logger: set.Logger, encoder: enc, compress: comp,
 		uploads:    make(chan struct{}, cfg.UploadConcurrency),
-		arenas:     sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }},
+		scratch:    sync.Pool{New: func() any { return &pushScratch{arena: make([]byte, 0, 1<<20), index: map[string]int{}} }},
 		deliverers: map[string]*deliverer{},
 	}, nil
 }
@@ -168,20 +168,53 @@ func (e *logsExporter) waitDelivered(ctx context.Context) {
 	}
 }
 
+// pushScratch is what a push needs besides the records, kept from push to push: the encoded
+// records, and the spool batches that point into them.
+type pushScratch struct {
+	arena   []byte
+	batches []spool.Batch
+	index   map[string]int // partition -> its place in batches
+}
+
+// batchFor returns the batch of part, adding it, with the record slice it had in an earlier
+// push, if part is new in this push.
+func (p *pushScratch) batchFor(part string) *spool.Batch {
+	i, ok := p.index[part]
+	if !ok {
+		i = len(p.batches)
+		p.index[part] = i
+		if i < cap(p.batches) {
+			p.batches = p.batches[:i+1]
+			p.batches[i].Partition = part
+			p.batches[i].Records = p.batches[i].Records[:0]
+		} else {
+			p.batches = append(p.batches, spool.Batch{Partition: part})
+		}
+	}
+	return &p.batches[i]
+}
+
+// release forgets the push's records and keeps the scratch for another push, unless one huge
+// push made it too big to keep.
+func (p *pushScratch) release(pool *sync.Pool) {
+	if cap(p.arena) > maxPooledArena {
+		return
+	}
+	p.arena = p.arena[:0]
+	for i := range p.batches {
+		clear(p.batches[i].Records) // let go of ids
+	}
+	p.batches = p.batches[:0]
+	clear(p.index)
+	pool.Put(p)
+}
+
 // pushLogs encodes every record and appends it to its tenant's open batch in the spool.
 func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	now := time.Now()
-	groups := map[string][]spool.Record{}
-	var order []string
 	// The encoded records live in one buffer, reused across pushes: the spool copies them.
-	arenaPtr := e.arenas.Get().(*[]byte)
-	arena := (*arenaPtr)[:0]
-	defer func() {
-		if cap(arena) <= maxPooledArena {
-			*arenaPtr = arena[:0]
-			e.arenas.Put(arenaPtr)
-		}
-	}()
+	scratch := e.scratch.Get().(*pushScratch)
+	defer scratch.release(&e.scratch)
 	invalid := 0
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -195,13 +228,11 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 					part = invalidOrgPartition
 					invalid++
 				}
-				start := len(arena)
-				arena = e.encoder.AppendRecord(arena, lr)
-				if _, ok := groups[part]; !ok {
-					order = append(order, part)
-				}
-				groups[part] = append(groups[part], spool.Record{
-					ID: auditevent.EventID(lr), EventTime: eventTime(lr), Payload: arena[start:len(arena):len(arena)],
+				start := len(scratch.arena)
+				scratch.arena = e.encoder.AppendRecord(scratch.arena, lr)
+				b := scratch.batchFor(part)
+				b.Records = append(b.Records, spool.Record{
+					ID: auditevent.EventID(lr), EventTime: eventTime(lr), Payload: scratch.arena[start:len(scratch.arena):len(scratch.arena)],
 				})
 			}
 		}
@@ -212,10 +243,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			zap.Int("events", invalid), zap.String("attribute", auditevent.AttrOrgID))
 		e.tel.eventsHeld.Add(ctx, int64(invalid), metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
 	}
-	batches := make([]spool.Batch, len(order))
-	for i, part := range order {
-		batches[i] = spool.Batch{Partition: part, Records: groups[part]}
-	}
+	batches := scratch.batches
 	added, err := e.spool.AppendAll(batches, now)
 	total, offered := 0, 0
 	for i, b := range batches {
@@ -229,7 +257,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if errors.Is(err, spool.ErrFull) {
 		e.tel.spoolRefusals.Add(ctx, 1)
 	}
-	e.sealFull(order, now)
+	e.sealFull(batches, now)
 	// Retryable: records already spooled are recognised by their ids when they come again.
 	return err
 }
@@ -259,10 +287,10 @@ func (e *logsExporter) sealLoop(ctx context.Context) {
 
 // sealFull closes those of the pushed partitions' batches that reached max_events or
 // max_file_bytes; only they can have grown.
-func (e *logsExporter) sealFull(parts []string, now time.Time) {
-	for _, part := range parts {
-		if b, ok := e.spool.OpenBatch(part); ok && e.full(b) {
-			e.seal(part, now)
+func (e *logsExporter) sealFull(pushed []spool.Batch, now time.Time) {
+	for _, pb := range pushed {
+		if b, ok := e.spool.OpenBatch(pb.Partition); ok && e.full(b) {
+			e.seal(pb.Partition, now)
 		}
 	}
 }
