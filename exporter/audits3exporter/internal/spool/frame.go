@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"time"
 )
@@ -34,7 +35,7 @@ func appendFrame(buf []byte, r Record) []byte {
 
 var errTornFrame = errors.New("torn frame")
 
-// maxFrameBytes bounds what one frame may claim, so that a damaged header cannot make recovery
+// maxFrameBytes bounds what one frame may claim, so that a damaged header cannot make a read
 // allocate without bound.
 const maxFrameBytes = 64 << 20
 
@@ -46,19 +47,28 @@ type frame struct {
 }
 
 // parseFrames decodes the whole frames of data and returns them with the length they span; a
-// torn tail is not an error, it is where a crash cut the last write.
+// torn tail is not an error, it is where a crash cut the last write. The frames' ids and
+// payloads point into data.
 func parseFrames(data []byte) ([]frame, int) {
-	r := bufio.NewReader(bytes.NewReader(data))
 	var frames []frame
 	off := 0
 	for {
-		var scratch []byte // each frame keeps its own bytes
-		f, n, err := readFrame(r, &scratch)
-		if err != nil {
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
 			return frames, off
 		}
-		frames = append(frames, f)
-		off += n
+		nanos, idLen, payLen, ok := parseHeader(data[off : off+nl+1])
+		start := off + nl + 1
+		end := start + idLen + payLen + 1
+		if !ok || end > len(data) || data[end-1] != '\n' {
+			return frames, off
+		}
+		frames = append(frames, frame{
+			eventTime: time.Unix(0, nanos).UTC(),
+			id:        data[start : start+idLen],
+			payload:   data[start+idLen : end-1],
+		})
+		off = end
 	}
 }
 
@@ -73,27 +83,11 @@ func readFrame(r *bufio.Reader, scratch *[]byte) (frame, int, error) {
 		}
 		return frame{}, 0, errTornFrame
 	}
-	if len(header) < 2 || header[0] != 'R' || header[1] != ' ' {
+	nanos, idLen, payLen, ok := parseHeader(header)
+	if !ok {
 		return frame{}, 0, errTornFrame
 	}
-	fields := bytes.Fields(header[2 : len(header)-1])
-	if len(fields) != 3 {
-		return frame{}, 0, errTornFrame
-	}
-	var nums [3]int64
-	for i, f := range fields {
-		n, err := strconv.ParseInt(string(f), 10, 64)
-		if err != nil || (i > 0 && n < 0) {
-			return frame{}, 0, errTornFrame
-		}
-		nums[i] = n
-	}
-	idLen, payLen := int(nums[1]), int(nums[2])
 	need := idLen + payLen + 1
-	if nums[1]+nums[2] >= maxFrameBytes {
-		// No record is this large: the header itself is damaged.
-		return frame{}, 0, errTornFrame
-	}
 	if cap(*scratch) < need {
 		*scratch = make([]byte, need)
 	}
@@ -101,6 +95,58 @@ func readFrame(r *bufio.Reader, scratch *[]byte) (frame, int, error) {
 	if _, err := io.ReadFull(r, buf); err != nil || buf[need-1] != '\n' {
 		return frame{}, 0, errTornFrame
 	}
-	f := frame{eventTime: time.Unix(0, nums[0]).UTC(), id: buf[:idLen], payload: buf[idLen : idLen+payLen]}
+	f := frame{eventTime: time.Unix(0, nanos).UTC(), id: buf[:idLen], payload: buf[idLen : idLen+payLen]}
 	return f, len(header) + need, nil
+}
+
+// parseHeader decodes a frame's header line, newline included, as appendFrame writes it: single
+// spaces, decimal numbers, a sign only on the time. Anything else is a header that a crash
+// tore or the disk damaged, and so are lengths no record has (see maxFrameBytes).
+func parseHeader(h []byte) (nanos int64, idLen, payLen int, ok bool) {
+	if len(h) < 2 || h[0] != 'R' || h[1] != ' ' || h[len(h)-1] != '\n' {
+		return 0, 0, 0, false
+	}
+	h = h[2 : len(h)-1]
+	nanos, h, ok = parseDecimal(h, true)
+	if !ok || len(h) == 0 || h[0] != ' ' {
+		return 0, 0, 0, false
+	}
+	ids, h, ok := parseDecimal(h[1:], false)
+	if !ok || len(h) == 0 || h[0] != ' ' {
+		return 0, 0, 0, false
+	}
+	pay, h, ok := parseDecimal(h[1:], false)
+	if !ok || len(h) != 0 || ids >= maxFrameBytes || pay >= maxFrameBytes || ids+pay >= maxFrameBytes {
+		return 0, 0, 0, false
+	}
+	return nanos, int(ids), int(pay), true
+}
+
+// parseDecimal reads the number at the start of b: digits, after a '-' if signed, within an
+// int64. It returns what follows.
+func parseDecimal(b []byte, signed bool) (int64, []byte, bool) {
+	neg := signed && len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var n uint64
+	i := 0
+	for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		d := uint64(b[i] - '0')
+		if n > (limit-d)/10 {
+			return 0, nil, false
+		}
+		n = n*10 + d
+	}
+	if i == 0 {
+		return 0, nil, false
+	}
+	if neg {
+		return -int64(n), b[i:], true
+	}
+	return int64(n), b[i:], true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -27,7 +28,7 @@ type recentIDs struct {
 	// which is forgotten when the next one is sealed.
 	until   time.Time
 	batchID string
-	ids     idSet
+	ids     sealedIDs
 	// stub is the file holding ids after the batch was delivered; empty before.
 	stub string
 }
@@ -72,25 +73,25 @@ func (s *Spool) keepIDsOfDelivered(p *partition, sb *Sealed) error {
 	return nil
 }
 
-func readIDsFile(path string) (idSet, error) {
+func readIDsFile(path string) (sealedIDs, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read ids of delivered batch: %w", err)
+		return sealedIDs{}, fmt.Errorf("read ids of delivered batch: %w", err)
 	}
 	return parseIDs(text), nil
 }
 
 // parseIDs reads ids written one a line.
-func parseIDs(text []byte) idSet {
-	ids := idSet{}
+func parseIDs(text []byte) sealedIDs {
+	keys := make([]idKey, 0, bytes.Count(text, []byte{'\n'})+1)
 	for len(text) > 0 {
 		line, rest, _ := bytes.Cut(text, []byte{'\n'})
 		if len(line) > 0 {
-			ids.addBytes(line)
+			keys = append(keys, keyOfBytes(line))
 		}
 		text = rest
 	}
-	return ids
+	return groupIDs(len(keys), slices.Values(keys))
 }
 
 // writeFileAtomic writes data under a temporary name and renames it into place.

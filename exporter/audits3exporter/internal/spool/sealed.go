@@ -2,7 +2,6 @@ package spool
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,20 +204,37 @@ func readSealedHeader(path string) (*Sealed, error) {
 	return sb, nil
 }
 
-// idsText returns the ids section of the sealed file, one id a line.
+// idsText returns the ids section of the sealed file, one id a line. Only that section is
+// read: it follows the header line and the body.
 func (sb *Sealed) idsText() ([]byte, error) {
-	data, err := os.ReadFile(sb.path)
+	f, err := os.Open(sb.path)
 	if err != nil {
 		return nil, fmt.Errorf("read sealed batch ids: %w", err)
 	}
-	nl := bytes.IndexByte(data, '\n')
-	return data[int64(nl+1)+sb.BodySize:], nil
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch ids: %w", err)
+	}
+	header, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("read sealed batch ids: %w", err)
+	}
+	start := int64(len(header)) + sb.BodySize
+	if start > st.Size() {
+		return nil, errors.New("sealed batch " + filepath.Base(sb.path) + " is shorter than its header says")
+	}
+	text := make([]byte, st.Size()-start)
+	if _, err := f.ReadAt(text, start); err != nil {
+		return nil, fmt.Errorf("read sealed batch ids: %w", err)
+	}
+	return text, nil
 }
 
-func (sb *Sealed) ids() (idSet, error) {
+func (sb *Sealed) ids() (sealedIDs, error) {
 	text, err := sb.idsText()
 	if err != nil {
-		return nil, err
+		return sealedIDs{}, err
 	}
 	return parseIDs(text), nil
 }

@@ -53,17 +53,31 @@ type Spool struct {
 
 	bytes atomic.Int64
 
+	// frames are buffers for the frames of a call, reused from call to call.
+	frames sync.Pool
+	// syncBatch syncs an open batch file; tests replace it to make syncs fail.
+	syncBatch func(*os.File) error
+
 	mu    sync.Mutex
 	parts map[string]*partition
 }
 
+// maxPooledFrames bounds the buffers kept for reuse: a call that writes more than this to one
+// partition allocates its own.
+const maxPooledFrames = 1 << 20
+
 type partition struct {
-	mu     sync.Mutex
-	name   string
-	open   *openBatch
+	mu sync.Mutex
+	// syncEnded is signalled (under mu) when a sync of the open batch ends.
+	syncEnded sync.Cond
+	name      string
+	open      *openBatch
+	// ids are those of the open batch's frames, the ones waiting for a sync included; they
+	// go to recent when the batch is sealed.
+	ids    *idSet
 	sealed []*Sealed
 	// recent are the ids of recently sealed batches, kept to recognise a redelivery that
-	// arrives after its batch was sealed (see recentWindow).
+	// arrives after its batch was sealed (see recent.go).
 	recent []recentIDs
 }
 
@@ -72,10 +86,17 @@ type openBatch struct {
 	path     string
 	file     *os.File
 	openedAt time.Time
+	// records, size and earliest count the frames that are synced: Seal reads size bytes,
+	// and a failed sync cuts the file back to them.
 	records  int
 	size     int64
 	earliest time.Time
-	ids      idSet
+	// written is where the file ends: after the synced frames come those of pending, in the
+	// order they were written, waiting for a sync.
+	written int64
+	pending []*pendingWrite
+	// syncing is set while a sync of the file runs without the partition's lock.
+	syncing bool
 	// recoveredUntil is set on a batch found at start: its ids are remembered until then,
 	// however many batches are sealed after it.
 	recoveredUntil time.Time
@@ -102,6 +123,7 @@ func Open(opts Options) (*Spool, error) {
 		sealedDir: filepath.Join(opts.Dir, "sealed"),
 		maxBytes:  opts.MaxBytes,
 		sync:      !opts.NoSync,
+		syncBatch: (*os.File).Sync,
 		parts:     make(map[string]*partition),
 	}
 	for _, d := range []string{s.openDir, s.sealedDir} {
@@ -118,16 +140,17 @@ func Open(opts Options) (*Spool, error) {
 	return s, nil
 }
 
-// Close closes the open batch files; everything stays on disk for the next Open.
+// Close closes the open batch files, once the frames of calls in flight are synced; everything
+// stays on disk for the next Open.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
 	for _, p := range s.parts {
 		p.mu.Lock()
-		if p.open != nil && p.open.file != nil {
-			errs = append(errs, p.open.file.Close())
-			p.open.file = nil
+		if b := s.settle(p); b != nil && b.file != nil {
+			errs = append(errs, b.file.Close())
+			b.file = nil
 		}
 		p.mu.Unlock()
 	}
@@ -143,6 +166,7 @@ func (s *Spool) partition(name string) *partition {
 	p, ok := s.parts[name]
 	if !ok {
 		p = &partition{name: name}
+		p.syncEnded.L = &p.mu
 		s.parts[name] = p
 	}
 	return p
@@ -176,153 +200,247 @@ type Batch struct {
 
 // AppendAll is Append for several partitions at once: it writes every partition's frames, then
 // syncs the files together, which lets the file system commit them in one journal transaction
-// instead of one per file. added[i] counts the records of batches[i] that were new; the error
-// joins those of the partitions that failed (errors.Is(err, ErrFull) tells a full spool).
+// instead of one per file. Calls in flight at the same time share syncs: a sync covers every
+// frame written to its file before it began, so the calls that write while one runs wait for
+// the next, and that one sync covers them all (group commit). added[i] counts the records of
+// batches[i] that were new; the error joins those of the partitions that failed
+// (errors.Is(err, ErrFull) tells a full spool).
 func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err error) {
 	added = make([]int, len(batches))
-	writes := make([]*pendingWrite, 0, len(batches))
+	writes := make([]pendingWrite, len(batches))
+	total := 0
 	for i, b := range batches {
 		if !validPartition(b.Partition) {
 			return added, fmt.Errorf("invalid spool partition %q", b.Partition)
 		}
-		writes = append(writes, &pendingWrite{index: i, p: s.partition(b.Partition), recs: b.Records})
+		writes[i] = pendingWrite{index: i, p: s.partition(b.Partition), recs: b.Records}
+		total += len(b.Records)
 	}
-	// Partitions are locked in name order, so that two pushes never wait on each other in a
-	// circle; a partition's lock is held until its frames are synced and counted.
-	sort.Slice(writes, func(i, j int) bool { return writes[i].p.name < writes[j].p.name })
+	slices.SortFunc(writes, func(a, b pendingWrite) int { return strings.Compare(a.p.name, b.p.name) })
 	for i := 1; i < len(writes); i++ {
 		if writes[i].p == writes[i-1].p {
 			return added, fmt.Errorf("spool partition %q given twice", writes[i].p.name)
 		}
 	}
-	for _, w := range writes {
-		w.p.mu.Lock()
-		defer w.p.mu.Unlock()
-		w.err = s.write(w, now)
+	// A call holds one partition's lock at a time, never two, and none while it waits for a
+	// sync: calls cannot wait on each other in a circle. The new ids of all partitions share
+	// one array, and the frames one buffer, used by one partition after the other.
+	keys := make([]idKey, total)
+	frames, _ := s.frames.Get().(*[]byte)
+	if frames == nil {
+		frames = new([]byte)
 	}
-	s.syncWrites(writes)
+	for i := range writes {
+		w := &writes[i]
+		w.keys, keys = keys[:0:len(w.recs)], keys[len(w.recs):]
+		*frames = s.write(w, *frames, now)
+	}
+	if cap(*frames) <= maxPooledFrames {
+		s.frames.Put(frames)
+	}
+	var wg sync.WaitGroup
+	for i := range writes {
+		if w := &writes[i]; w.batch != nil {
+			wg.Go(func() { s.awaitSync(w) })
+		}
+	}
+	wg.Wait()
 	var errs []error
-	for _, w := range writes {
+	for i := range writes {
+		w := &writes[i]
 		if w.err != nil {
 			errs = append(errs, fmt.Errorf("spool partition %s: %w", w.p.name, w.err))
 			continue
 		}
-		added[w.index] = w.commit(s)
+		added[w.index] = w.records
 	}
 	return added, errors.Join(errs...)
 }
 
-// pendingWrite is one partition's part of an AppendAll between writing and committing.
+// pendingWrite is one partition's part of an AppendAll, from writing its frames to their sync.
 type pendingWrite struct {
-	index    int
-	p        *partition
-	recs     []Record
-	buf      []byte
-	fresh    []string
+	index int
+	p     *partition
+	recs  []Record
+	// keys are the ids that were new to the partition, taken back if the frames are cut off.
+	keys     []idKey
+	records  int
+	bytes    int64
 	earliest time.Time
-	err      error
+	// batch is the open batch in whose pending w waits for a sync; nil if it waits for none.
+	batch *openBatch
+	// done is set (under the partition's lock) once the frames are synced, or cut off with err.
+	done bool
+	err  error
 }
 
-// write appends the new records' frames to the open batch file, without syncing.
-func (s *Spool) write(w *pendingWrite, now time.Time) error {
-	p := w.p
+// write appends the new records' frames to the open batch file, building them in buf, and
+// queues them for a sync. It returns buf, to be reused.
+func (s *Spool) write(w *pendingWrite, buf []byte, now time.Time) []byte {
 	size := 0
-	for _, r := range w.recs {
-		size += frameOverhead + len(r.ID) + len(r.Payload)
+	for i := range w.recs {
+		size += frameOverhead + len(w.recs[i].ID) + len(w.recs[i].Payload)
 	}
-	w.buf = make([]byte, 0, size)
-	w.fresh = make([]string, 0, len(w.recs))
-	seen := make(map[string]struct{}, len(w.recs))
-	for _, r := range w.recs {
+	buf = slices.Grow(buf[:0], size)
+	p := w.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ids == nil {
+		p.ids = newIDSet(len(w.recs))
+	}
+	skipped := false
+	for i := range w.recs {
+		r := &w.recs[i]
 		if r.ID != "" {
-			if _, dup := seen[r.ID]; dup || p.holds(r.ID) {
+			// Added to the open batch's ids at once, an id also finds its duplicates
+			// within this call.
+			k := keyOf(r.ID)
+			if p.recentlySealed(k) || !p.ids.addNew(k) {
+				skipped = true
 				continue
 			}
-			seen[r.ID] = struct{}{}
+			w.keys = append(w.keys, k)
 		}
-		w.buf = appendFrame(w.buf, r)
-		w.fresh = append(w.fresh, r.ID)
+		buf = appendFrame(buf, *r)
+		w.records++
 		if w.earliest.IsZero() || r.EventTime.Before(w.earliest) {
 			w.earliest = r.EventTime
 		}
 	}
-	if len(w.fresh) == 0 {
-		return nil
-	}
-	if s.maxBytes > 0 && s.bytes.Load()+int64(len(w.buf)) > s.maxBytes {
-		return ErrFull
-	}
-	if p.open == nil {
-		if err := s.startBatch(p, now); err != nil {
-			return err
+	b := p.open
+	if w.records == 0 {
+		// A skipped record may be one whose frame waits for a sync, and this call must not
+		// succeed before that frame is durable: it waits for the same sync.
+		if skipped && b != nil && len(b.pending) > 0 {
+			w.batch = b
+			b.pending = append(b.pending, w)
+		} else {
+			w.done = true
 		}
+		return buf
 	}
-	if _, err := p.open.file.Write(w.buf); err != nil {
+	if s.maxBytes > 0 && s.bytes.Load()+int64(len(buf)) > s.maxBytes {
+		w.fail(ErrFull)
+		return buf
+	}
+	if b == nil {
+		if err := s.startBatch(p, now); err != nil {
+			w.fail(err)
+			return buf
+		}
+		b = p.open
+	}
+	if _, err := b.file.Write(buf); err != nil {
 		// A short write leaves a torn frame; cut it so the batch stays whole.
-		p.open.rewind()
-		return fmt.Errorf("append to spool: %w", err)
+		b.truncate(b.written)
+		w.fail(fmt.Errorf("append to spool: %w", err))
+		return buf
 	}
-	return nil
+	w.bytes = int64(len(buf))
+	b.written += w.bytes
+	s.bytes.Add(w.bytes)
+	if s.sync {
+		w.batch = b
+		b.pending = append(b.pending, w)
+	} else {
+		b.count(w)
+	}
+	return buf
 }
 
-// syncWrites syncs the files written, concurrently, and records each failure.
-func (s *Spool) syncWrites(writes []*pendingWrite) {
-	if !s.sync {
+// awaitSync returns once w's frames are synced or cut off. While no sync of the file runs, a
+// waiting call runs one, for every frame written so far.
+func (s *Spool) awaitSync(w *pendingWrite) {
+	p := w.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for !w.done {
+		if w.batch.syncing {
+			p.syncEnded.Wait()
+		} else {
+			s.syncPending(p, w.batch, true)
+		}
+	}
+}
+
+// settle returns the open batch (nil if there is none) with every frame counted or cut off:
+// it waits for a sync that runs, then syncs what still waits without letting go of p.mu, so
+// that no frames come meanwhile.
+func (s *Spool) settle(p *partition) *openBatch {
+	for p.open != nil && p.open.syncing {
+		// The batch may have been sealed and another opened during the wait.
+		p.syncEnded.Wait()
+	}
+	if b := p.open; b != nil && len(b.pending) > 0 {
+		s.syncPending(p, b, false)
+	}
+	return p.open
+}
+
+// syncPending syncs b's file, with p.mu held; with release, p.mu is let go while the file
+// system works, so that other calls can write the frames of the next sync meanwhile. The
+// frames written before the sync began are counted if it succeeded; if it failed, they and
+// every frame after them are cut off.
+func (s *Spool) syncPending(p *partition, b *openBatch, release bool) {
+	n, f := len(b.pending), b.file
+	var err error
+	if release {
+		b.syncing = true
+		p.mu.Unlock()
+		err = s.syncBatch(f)
+		p.mu.Lock()
+		b.syncing = false
+		p.syncEnded.Broadcast()
+	} else {
+		err = s.syncBatch(f)
+	}
+	if err != nil {
+		// Not acknowledged, so not kept: cut the frames off again. The frames written
+		// during the sync go too, they follow the cut ones in the file.
+		b.truncate(b.size)
+		b.written = b.size
+		for _, w := range b.pending {
+			s.bytes.Add(-w.bytes)
+			w.fail(fmt.Errorf("sync spool: %w", err))
+		}
+		clear(b.pending)
+		b.pending = b.pending[:0]
 		return
 	}
-	var wg sync.WaitGroup
-	for _, w := range writes {
-		if w.err != nil || len(w.fresh) == 0 {
-			continue
-		}
-		wg.Go(func() {
-			if err := w.p.open.file.Sync(); err != nil {
-				// Not acknowledged, so not kept: cut the frames off again.
-				w.p.open.rewind()
-				w.err = fmt.Errorf("sync spool: %w", err)
-			}
-		})
+	for _, w := range b.pending[:n] {
+		b.count(w)
 	}
-	wg.Wait()
+	b.pending = slices.Delete(b.pending, 0, n)
 }
 
-// commit counts a written and synced write into its open batch.
-func (w *pendingWrite) commit(s *Spool) int {
-	if len(w.fresh) == 0 {
-		return 0
-	}
-	b := w.p.open
-	b.size += int64(len(w.buf))
-	s.bytes.Add(int64(len(w.buf)))
-	b.records += len(w.fresh)
-	if b.earliest.IsZero() || w.earliest.Before(b.earliest) {
+// count adds w's synced frames to the batch.
+func (b *openBatch) count(w *pendingWrite) {
+	b.size += w.bytes
+	b.records += w.records
+	if w.records > 0 && (b.earliest.IsZero() || w.earliest.Before(b.earliest)) {
 		b.earliest = w.earliest
 	}
-	for _, id := range w.fresh {
-		if id != "" {
-			b.ids.add(id)
-		}
-	}
-	return len(w.fresh)
+	w.done = true
 }
 
-// rewind cuts the file back to the batch's committed size.
-func (b *openBatch) rewind() {
-	_ = b.file.Truncate(b.size)
-	_, _ = b.file.Seek(b.size, 0)
+// fail takes back w's ids and ends it with err.
+func (w *pendingWrite) fail(err error) {
+	for _, k := range w.keys {
+		w.p.ids.remove(k)
+	}
+	w.records, w.done, w.err = 0, true, err
 }
 
-func (p *partition) holds(id string) bool {
-	if id == "" {
-		return false
-	}
-	if p.open != nil {
-		if p.open.ids.has(id) {
-			return true
-		}
-	}
+// truncate cuts the file back to size.
+func (b *openBatch) truncate(size int64) {
+	_ = b.file.Truncate(size)
+	_, _ = b.file.Seek(size, 0)
+}
+
+// recentlySealed says whether k is an id of one of the partition's recently sealed batches.
+func (p *partition) recentlySealed(k idKey) bool {
 	for _, r := range p.recent {
-		if r.ids.has(id) {
+		if r.ids.has(k) {
 			return true
 		}
 	}
@@ -346,7 +464,7 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 			return err
 		}
 	}
-	p.open = &openBatch{id: id, path: path, file: f, openedAt: now, ids: idSet{}}
+	p.open = &openBatch{id: id, path: path, file: f, openedAt: now}
 	return nil
 }
 
@@ -396,8 +514,22 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	p := s.partition(part)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b := p.open
+	// Frames still waiting for a sync belong to this batch; from here on, p.mu is held, so
+	// that no more come.
+	b := s.settle(p)
 	if b == nil {
+		return nil, nil
+	}
+	if b.records == 0 {
+		// Every frame of the batch was cut off after a failed write or sync: there is
+		// nothing to seal, and an empty object is no use to anyone.
+		if b.file != nil {
+			b.file.Close()
+		}
+		if err := os.Remove(b.path); err != nil {
+			return nil, fmt.Errorf("remove empty spool batch: %w", err)
+		}
+		p.open, p.ids = nil, nil
 		return nil, nil
 	}
 	f, err := os.Open(b.path)
@@ -424,6 +556,9 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 			}
 			records++
 			if len(fr.id) > 0 {
+				if ids == nil {
+					ids = make([]byte, 0, b.records*(len(fr.id)+1))
+				}
 				ids = append(append(ids, fr.id...), '\n')
 			}
 			if !yield(fr.payload) {
@@ -454,7 +589,8 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	}
 	s.bytes.Add(-b.size)
 	p.open = nil
-	s.remember(p, recentIDs{until: b.recoveredUntil, batchID: b.id, ids: b.ids}, now)
+	s.remember(p, recentIDs{until: b.recoveredUntil, batchID: b.id, ids: sealIDs(p.ids)}, now)
+	p.ids = nil
 	p.sealed = append(p.sealed, sealed)
 	return sealed, nil
 }
@@ -556,14 +692,17 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
-	b := &openBatch{id: id, path: path, file: f, size: int64(whole), ids: idSet{},
+	b := &openBatch{id: id, path: path, file: f, size: int64(whole), written: int64(whole),
 		recoveredUntil: time.Now().Add(recoveredWindow)}
 	if nanos, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64); err == nil {
 		b.openedAt = time.Unix(0, nanos)
 	}
+	p.ids = newIDSet(len(frames))
 	for _, fr := range frames {
 		b.records++
-		b.ids.add(string(fr.id))
+		if len(fr.id) > 0 {
+			p.ids.addNew(keyOfBytes(fr.id))
+		}
 		if b.earliest.IsZero() || fr.eventTime.Before(b.earliest) {
 			b.earliest = fr.eventTime
 		}
@@ -578,11 +717,10 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 func (s *Spool) foldInto(p *partition, frames []frame, path string) error {
 	var buf []byte
 	for _, fr := range frames {
-		if p.open.ids.has(string(fr.id)) {
+		if len(fr.id) > 0 && !p.ids.addNew(keyOfBytes(fr.id)) {
 			continue
 		}
 		buf = appendFrame(buf, Record{ID: string(fr.id), EventTime: fr.eventTime, Payload: fr.payload})
-		p.open.ids.add(string(fr.id))
 		p.open.records++
 		if fr.eventTime.Before(p.open.earliest) {
 			p.open.earliest = fr.eventTime
@@ -595,6 +733,7 @@ func (s *Spool) foldInto(p *partition, frames []frame, path string) error {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
 	p.open.size += int64(len(buf))
+	p.open.written = p.open.size
 	s.bytes.Add(int64(len(buf)))
 	return os.Remove(path)
 }

@@ -2,12 +2,15 @@ package spool
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,5 +322,400 @@ func TestFramesRoundTrip(t *testing.T) {
 		assert.Equal(t, payloads[i], string(f.payload))
 		assert.Equal(t, strconv.Itoa(i), string(f.id))
 		assert.True(t, t0.Add(time.Duration(i)).Equal(f.eventTime))
+	}
+}
+
+// syncGate makes the first sync of a batch file wait until released, and fail with what it is
+// released with.
+type syncGate struct {
+	syncs   atomic.Int32
+	entered chan struct{}
+	release chan error
+}
+
+func gateSync(s *Spool) *syncGate {
+	g := &syncGate{entered: make(chan struct{}), release: make(chan error)}
+	s.syncBatch = func(f *os.File) error {
+		if g.syncs.Add(1) == 1 {
+			close(g.entered)
+			if err := <-g.release; err != nil {
+				return err
+			}
+		}
+		return f.Sync()
+	}
+	return g
+}
+
+type appendResult struct {
+	added int
+	err   error
+}
+
+func appendAsync(s *Spool, part string, recs ...Record) <-chan appendResult {
+	c := make(chan appendResult, 1)
+	go func() {
+		n, err := s.Append(part, recs, t0)
+		c <- appendResult{n, err}
+	}()
+	return c
+}
+
+// waitPending waits until n writes to part's open batch wait for a sync (or run it).
+func waitPending(t *testing.T, s *Spool, part string, n int) {
+	t.Helper()
+	p := s.partition(part)
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.open != nil && len(p.open.pending) == n
+	}, 10*time.Second, time.Millisecond)
+}
+
+// sealedLines seals part and returns the lines of every sealed batch's body.
+func sealedLines(t *testing.T, s *Spool, part string) []string {
+	t.Helper()
+	_, err := s.Seal(part, t0, joinLines)
+	require.NoError(t, err)
+	var lines []string
+	for _, sb := range s.Pending(part) {
+		body, err := sb.Body()
+		require.NoError(t, err)
+		lines = append(lines, strings.Fields(string(body))...)
+	}
+	return lines
+}
+
+func payloads(ids ...string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(rec(id).Payload)
+	}
+	return out
+}
+
+// TestConcurrentAppendsShareSyncs: calls that write while a sync runs all wait for the next
+// one, which covers them together.
+func TestConcurrentAppendsShareSyncs(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	gate := gateSync(s)
+	first := appendAsync(s, "acme", rec("a"))
+	<-gate.entered
+	second, third := appendAsync(s, "acme", rec("b")), appendAsync(s, "acme", rec("c"), rec("a"))
+	waitPending(t, s, "acme", 3)
+	info, _ := s.OpenBatch("acme")
+	assert.Zero(t, info.Records, "nothing is counted before it is synced")
+	gate.release <- nil
+	for _, c := range []<-chan appendResult{first, second, third} {
+		r := <-c
+		require.NoError(t, r.err)
+		assert.Equal(t, 1, r.added)
+	}
+	assert.Equal(t, int32(2), gate.syncs.Load(), "one sync for the first call, one for the two after it")
+	info, _ = s.OpenBatch("acme")
+	assert.Equal(t, 3, info.Records)
+	assert.ElementsMatch(t, payloads("a", "b", "c"), sealedLines(t, s, "acme"))
+}
+
+// TestFailedSyncCutsEveryFrameWaiting: when a sync fails, the frames it covered and the ones
+// written after them are cut off, their calls fail, and their ids are taken back; so does a
+// call that skipped an id of theirs, since it was not stored after all.
+func TestFailedSyncCutsEveryFrameWaiting(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	_, err := s.Append("acme", []Record{rec("kept")}, t0)
+	require.NoError(t, err)
+	before, _ := s.OpenBatch("acme")
+	held := s.Bytes()
+
+	gate := gateSync(s)
+	covered := appendAsync(s, "acme", rec("a"), rec("x"))
+	<-gate.entered
+	later := appendAsync(s, "acme", rec("b"))
+	skipping := appendAsync(s, "acme", rec("x"), rec("kept"))
+	waitPending(t, s, "acme", 3)
+	fire := errors.New("disk on fire")
+	gate.release <- fire
+	for _, c := range []<-chan appendResult{covered, later, skipping} {
+		r := <-c
+		require.ErrorIs(t, r.err, fire)
+		assert.Zero(t, r.added)
+	}
+
+	after, _ := s.OpenBatch("acme")
+	assert.Equal(t, before, after, "the batch counts what it did before")
+	assert.Equal(t, held, s.Bytes())
+	st, err := os.Stat(s.parts["acme"].open.path)
+	require.NoError(t, err)
+	assert.Equal(t, before.Bytes, st.Size(), "the file is cut back")
+
+	added, err := s.Append("acme", []Record{rec("a"), rec("x"), rec("b"), rec("kept")}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 3, added, "the ids of the cut frames are taken back")
+	assert.ElementsMatch(t, payloads("kept", "a", "x", "b"), sealedLines(t, s, "acme"))
+}
+
+// TestSealOfAnEmptyBatch: a batch whose every frame was cut off is dropped, not sealed.
+func TestSealOfAnEmptyBatch(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	fire := errors.New("disk on fire")
+	s.syncBatch = func(*os.File) error { return fire }
+	_, err := s.Append("acme", []Record{rec("a")}, t0)
+	require.ErrorIs(t, err, fire)
+	s.syncBatch = (*os.File).Sync
+	info, ok := s.OpenBatch("acme")
+	require.True(t, ok)
+	assert.Zero(t, info.Records)
+	path := s.parts["acme"].open.path
+
+	sb, err := s.Seal("acme", t0, joinLines)
+	require.NoError(t, err)
+	assert.Nil(t, sb)
+	assert.Empty(t, s.OpenBatches())
+	_, err = os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "the empty batch file is removed")
+	added, err := s.Append("acme", []Record{rec("a")}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, added)
+}
+
+// TestSealAndCloseTakeFramesWaitingForASync: frames written before a seal or a close are synced
+// and kept by it, and their calls succeed.
+func TestSealAndCloseTakeFramesWaitingForASync(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(t *testing.T, s *Spool)
+	}{
+		{name: "seal", end: func(t *testing.T, s *Spool) {
+			sb, err := s.Seal("acme", t0, joinLines)
+			require.NoError(t, err)
+			assert.Equal(t, 2, sb.Records)
+		}},
+		{name: "close", end: func(t *testing.T, s *Spool) {
+			require.NoError(t, s.Close())
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openSpool(t, dir)
+			gate := gateSync(s)
+			first := appendAsync(s, "acme", rec("a"))
+			<-gate.entered
+			second := appendAsync(s, "acme", rec("b"))
+			waitPending(t, s, "acme", 2)
+			ended := make(chan struct{})
+			go func() {
+				tc.end(t, s)
+				close(ended)
+			}()
+			time.Sleep(10 * time.Millisecond) // let it wait for the sync
+			gate.release <- nil
+			<-ended
+			for _, c := range []<-chan appendResult{first, second} {
+				r := <-c
+				require.NoError(t, r.err)
+				assert.Equal(t, 1, r.added)
+			}
+			require.NoError(t, s.Close())
+			assert.ElementsMatch(t, payloads("a", "b"), sealedLines(t, openSpool(t, dir), "acme"))
+		})
+	}
+}
+
+// TestConcurrentAppendsAndSeals runs calls over overlapping partitions with shared ids, seals
+// meanwhile, and syncs that fail now and then (run it with -race). Every record of a call that
+// succeeded must be stored, none twice in a batch, and nothing of a call that failed.
+func TestConcurrentAppendsAndSeals(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	var syncs atomic.Int32
+	fire := errors.New("disk on fire")
+	s.syncBatch = func(f *os.File) error {
+		if syncs.Add(1)%7 == 0 {
+			return fire
+		}
+		return f.Sync()
+	}
+	parts := []string{"p0", "p1", "p2", "p3"}
+	const workers, calls = 6, 40
+	var mu sync.Mutex
+	added := map[string]int{}                // records added by the calls that succeeded, by partition
+	mustHave := map[string]map[string]bool{} // payloads of the calls that succeeded
+	failed := map[string]bool{}              // unique payloads of failed calls
+	for _, p := range parts {
+		mustHave[p] = map[string]bool{}
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for c := range calls {
+				var batches []Batch
+				for i, p := range parts {
+					if (w+c+i)%3 == 0 {
+						continue
+					}
+					unique := fmt.Sprintf("%s-w%d-c%d", p, w, c)
+					shared := fmt.Sprintf("%s-shared-%d", p, (w*7+c)%5)
+					batches = append(batches, Batch{Partition: p, Records: []Record{rec(unique), rec(shared), rec(unique)}})
+				}
+				n, err := s.AppendAll(batches, t0)
+				mu.Lock()
+				for i, b := range batches {
+					if n[i] == 0 { // the unique id is new: only a failure adds nothing
+						assert.ErrorIs(t, err, fire)
+						failed[string(b.Records[0].Payload)] = true
+						continue
+					}
+					added[b.Partition] += n[i]
+					for _, r := range b.Records {
+						mustHave[b.Partition][string(r.Payload)] = true
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Go(func() {
+		for range calls {
+			for _, p := range parts {
+				_, err := s.Seal(p, t0, joinLines)
+				assert.NoError(t, err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	wg.Wait()
+	require.NotEmpty(t, failed, "some syncs failed")
+	for _, p := range parts {
+		_, err := s.Seal(p, t0, joinLines)
+		require.NoError(t, err)
+		stored := map[string]bool{}
+		total := 0
+		for _, sb := range s.Pending(p) {
+			body, err := sb.Body()
+			require.NoError(t, err)
+			lines := strings.Fields(string(body))
+			assert.Equal(t, sb.Records, len(lines))
+			total += len(lines)
+			inBatch := map[string]bool{}
+			for _, l := range lines {
+				assert.False(t, inBatch[l], "%s twice in a batch of %s", l, p)
+				inBatch[l] = true
+				stored[l] = true
+				assert.False(t, failed[l], "%s of a failed call stored", l)
+			}
+		}
+		assert.Equal(t, added[p], total, "%s stores what the calls added", p)
+		for l := range mustHave[p] {
+			assert.True(t, stored[l], "%s of %s lost", l, p)
+		}
+	}
+}
+
+// TestRecoveryFoldsASecondOpenBatch: two open batches of one partition, left by an earlier
+// crash, become one; a record that has an id is kept once, and every record without one is kept.
+func TestRecoveryFoldsASecondOpenBatch(t *testing.T) {
+	dir := t.TempDir()
+	partDir := dir + "/open/acme"
+	require.NoError(t, os.MkdirAll(partDir, 0o700))
+	noID := func(payload string) Record { return Record{EventTime: t0, Payload: []byte(payload)} }
+	for i, recs := range [][]Record{
+		{rec("a"), noID("x"), rec("b")},
+		{rec("b"), noID("y"), rec("c"), noID("x")},
+	} {
+		var data []byte
+		for _, r := range recs {
+			data = appendFrame(data, r)
+		}
+		name := fmt.Sprintf("%019d-0000000%d.batch", t0.UnixNano()+int64(i), i)
+		require.NoError(t, os.WriteFile(partDir+"/"+name, data, 0o600))
+	}
+
+	s := openSpool(t, dir)
+	info, ok := s.OpenBatch("acme")
+	require.True(t, ok)
+	assert.Equal(t, 6, info.Records)
+	files, err := os.ReadDir(partDir)
+	require.NoError(t, err)
+	assert.Len(t, files, 1, "the second batch is folded into the first")
+	added, err := s.Append("acme", []Record{rec("a"), rec("b"), rec("c"), noID("z")}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, added, "the ids of both batches are remembered")
+	assert.Equal(t, []string{`{"eventId":"a"}`, "x", `{"eventId":"b"}`, "y", `{"eventId":"c"}`, "x", "z"}, sealedLines(t, s, "acme"))
+}
+
+// TestKillNineLosesNothingConcurrently is TestKillNineLosesNothing with concurrent calls over
+// several partitions, which share their syncs, and seals meanwhile.
+func TestKillNineLosesNothingConcurrently(t *testing.T) {
+	if dir := os.Getenv("SPOOL_CONCURRENT_CHILD_DIR"); dir != "" {
+		concurrentSpoolChild(dir)
+		return
+	}
+	parts := []string{"p0", "p1", "p2"}
+	for round := 0; round < 3; round++ {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillNineLosesNothingConcurrently$")
+		cmd.Env = append(os.Environ(), "SPOOL_CONCURRENT_CHILD_DIR="+dir)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		acked := map[string]bool{}
+		sc := bufio.NewScanner(out)
+		limit := 600 + round*500
+		for sc.Scan() && len(acked) < limit {
+			if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
+				acked[id] = true
+			}
+		}
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+		require.GreaterOrEqual(t, len(acked), limit, "the child stopped early")
+
+		s, err := Open(Options{Dir: dir})
+		require.NoError(t, err)
+		found := map[string]int{}
+		for _, p := range parts {
+			for _, line := range sealedLines(t, s, p) {
+				found[line]++
+			}
+		}
+		for id := range acked {
+			assert.Equal(t, 1, found[`{"eventId":"`+id+`"}`], "acknowledged record %s", id)
+		}
+		for line, n := range found {
+			assert.Equal(t, 1, n, "record %s stored %d times", line, n)
+		}
+		require.NoError(t, s.Close())
+	}
+}
+
+func concurrentSpoolChild(dir string) {
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for w := range 4 {
+		go func() {
+			for i := 0; ; i++ {
+				var batches []Batch
+				var acks strings.Builder
+				for _, p := range []string{"p0", "p1", "p2"} {
+					id := fmt.Sprintf("%s-%d-%d", p, w, i)
+					batches = append(batches, Batch{Partition: p, Records: []Record{rec(id + "a"), rec(id + "b")}})
+					fmt.Fprintf(&acks, "acked %sa\nacked %sb\n", id, id)
+				}
+				if _, err := s.AppendAll(batches, time.Now()); err != nil {
+					fmt.Println("error", err)
+					os.Exit(1)
+				}
+				fmt.Print(acks.String())
+			}
+		}()
+	}
+	for i := 0; ; i++ {
+		time.Sleep(3 * time.Millisecond)
+		if _, err := s.Seal([]string{"p0", "p1", "p2"}[i%3], time.Now(), joinLines); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
 	}
 }
