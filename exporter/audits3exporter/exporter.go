@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
@@ -256,6 +257,11 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	if errors.Is(err, spool.ErrFull) {
 		e.tel.spoolRefusals.Add(ctx, 1)
+	}
+	if errors.Is(err, spool.ErrRecordTooLarge) {
+		// No retry can store it; the sender learns so (the receiver answers that resending
+		// will not help) rather than retrying for ever.
+		return consumererror.NewPermanent(err)
 	}
 	e.sealFull(batches, now)
 	// Retryable: records already spooled are recognised by their ids when they come again.

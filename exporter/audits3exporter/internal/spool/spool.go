@@ -20,6 +20,10 @@ import (
 	"time"
 )
 
+// ErrRecordTooLarge is returned by Append for a record the spool cannot frame (its id and
+// payload reach maxFrameBytes); nothing of that call is written. Retrying cannot help.
+var ErrRecordTooLarge = errors.New("record too large for the spool")
+
 // ErrFull is returned by Append when the spool holds its maximum number of bytes: the caller
 // must push back on its sender rather than drop anything.
 var ErrFull = errors.New("spool is full")
@@ -212,6 +216,13 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 	for i, b := range batches {
 		if !validPartition(b.Partition) {
 			return added, fmt.Errorf("invalid spool partition %q", b.Partition)
+		}
+		for _, r := range b.Records {
+			// Refused before anything is written: a frame this large would be acknowledged
+			// and then never read back.
+			if n := len(r.ID) + len(r.Payload); n >= maxFrameBytes {
+				return added, fmt.Errorf("spool partition %s: %w: %d bytes, at most %d", b.Partition, ErrRecordTooLarge, n, maxFrameBytes-1)
+			}
 		}
 		writes[i] = pendingWrite{index: i, p: s.partition(b.Partition), recs: b.Records}
 		total += len(b.Records)

@@ -147,6 +147,18 @@ func TestAppendRefusesWhenFull(t *testing.T) {
 	assert.Equal(t, 1, s.OpenBatches()[0].Records, "a refused append adds nothing")
 }
 
+func TestAppendRefusesRecordsTooLargeToFrame(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	defer s.Close()
+	huge := Record{ID: "big", EventTime: t0, Payload: make([]byte, maxFrameBytes)}
+	_, err = s.AppendAll([]Batch{{Partition: "acme", Records: []Record{rec("a")}}, {Partition: "zeta", Records: []Record{huge}}}, t0)
+	require.ErrorIs(t, err, ErrRecordTooLarge)
+	assert.Empty(t, s.OpenBatches(), "nothing of the call is written, the other partition's records neither")
+	_, err = s.Append("acme", []Record{{ID: "edge", EventTime: t0, Payload: make([]byte, maxFrameBytes-1-len("edge"))}}, t0)
+	require.NoError(t, err, "the largest record a frame holds is taken")
+}
+
 func TestAppendRefusesUnsafePartitions(t *testing.T) {
 	s := openSpool(t, t.TempDir())
 	for _, bad := range []string{"", ".", "..", "a/b", `a\b`, "../x"} {
