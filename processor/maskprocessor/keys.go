@@ -50,27 +50,53 @@ func normalise(dst []byte, key string) []byte {
 //
 // The terms sit in a trie of their reversed bytes, so a key is tested by walking it backwards,
 // folding case and skipping separators as it goes: no normalised copy, no allocation, and most
-// keys are rejected at their last letter.
+// keys are rejected at their last letter. The trie is a table with a row per node and a column
+// per byte the terms use, so a byte of a key costs two loads: every key of every record is
+// tested, and a list of edges per node, scanned for each byte, made this most of the processor's
+// time.
 type matcher struct {
-	nodes []trieNode
+	// symbol maps a byte of a key to its column: noSymbol for a byte in no term, skipSymbol for a
+	// separator, and one column for both cases of an ASCII letter.
+	symbol [256]uint8
+	// columns is the length of a row of edges.
+	columns int
+	// edges[row+symbol] leads from the node whose row starts at row (the root's at 0) to its
+	// child: 0 for none, since the root is no node's child; otherwise the child's row shifted
+	// left, with bit 0 set when a term ends at the child.
+	edges []int32
 	// allow holds the normalised keys that are never masked; only looked up on a hit.
 	allow map[string]struct{}
 }
 
-type trieNode struct {
-	// edges are few (the terms share few suffixes), so a linear scan beats a map.
-	edges    []trieEdge
-	terminal bool
-}
+const (
+	noSymbol   = 0
+	skipSymbol = 0xff
+	// termEnds is the bit of an edge that says a term ends at its child.
+	termEnds = 1
+)
 
-type trieEdge struct {
-	b    byte
-	next int32
-}
-
-// newMatcher builds a matcher from normalised, non-empty terms and allowed keys.
+// newMatcher builds a matcher from normalised, non-empty terms and allowed keys. Normalised terms
+// hold no separator and no upper-case letter, and so at most 226 distinct bytes: the columns fit
+// a byte.
 func newMatcher(terms, allow []string) *matcher {
-	m := &matcher{nodes: []trieNode{{}}, allow: make(map[string]struct{}, len(allow))}
+	m := &matcher{allow: make(map[string]struct{}, len(allow))}
+	m.columns = 1 // column noSymbol
+	for _, t := range terms {
+		for i := 0; i < len(t); i++ {
+			if m.symbol[t[i]] == noSymbol {
+				m.symbol[t[i]] = uint8(m.columns)
+				m.columns++
+			}
+		}
+	}
+	for b := 0; b < len(m.symbol); b++ {
+		if isSeparator(byte(b)) {
+			m.symbol[b] = skipSymbol
+		} else if lower := lowerASCII(byte(b)); lower != byte(b) {
+			m.symbol[b] = m.symbol[lower]
+		}
+	}
+	m.edges = make([]int32, m.columns)
 	for _, t := range terms {
 		m.insertReversed(t)
 	}
@@ -81,42 +107,36 @@ func newMatcher(terms, allow []string) *matcher {
 }
 
 func (m *matcher) insertReversed(term string) {
-	n := int32(0)
+	row := 0
 	for i := len(term) - 1; i >= 0; i-- {
-		next := m.child(n, term[i])
-		if next < 0 {
-			next = int32(len(m.nodes))
-			m.nodes = append(m.nodes, trieNode{})
-			m.nodes[n].edges = append(m.nodes[n].edges, trieEdge{b: term[i], next: next})
+		at := row + int(m.symbol[term[i]])
+		if m.edges[at] == 0 {
+			m.edges[at] = int32(len(m.edges)) << 1
+			m.edges = append(m.edges, make([]int32, m.columns)...)
 		}
-		n = next
-	}
-	m.nodes[n].terminal = true
-}
-
-func (m *matcher) child(n int32, b byte) int32 {
-	for _, e := range m.nodes[n].edges {
-		if e.b == b {
-			return e.next
+		if i == 0 {
+			m.edges[at] |= termEnds
 		}
+		row = int(m.edges[at] >> 1)
 	}
-	return -1
 }
 
 // endsWithTerm walks key[:end] backwards through the trie.
 func (m *matcher) endsWithTerm(key string, end int) bool {
-	n := int32(0)
+	row := 0
 	for i := end - 1; i >= 0; i-- {
-		b := key[i]
-		if isSeparator(b) {
+		s := m.symbol[key[i]]
+		if s == skipSymbol {
 			continue
 		}
-		if n = m.child(n, lowerASCII(b)); n < 0 {
+		e := m.edges[row+int(s)]
+		if e == 0 {
 			return false
 		}
-		if m.nodes[n].terminal {
+		if e&termEnds != 0 {
 			return true
 		}
+		row = int(e >> 1)
 	}
 	return false
 }

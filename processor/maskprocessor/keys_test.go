@@ -1,6 +1,9 @@
 package maskprocessor
 
 import (
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -120,4 +123,97 @@ func TestMatcherDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// referenceIsCredentialKey is the README's rule spelt out on normalised strings: the key, or the
+// key without a trailing number, ends with a term, and is not an allowed key.
+func referenceIsCredentialKey(terms, allow []string, key string) bool {
+	n := string(normalise(nil, key))
+	endsWithTerm := func(s string) bool {
+		for _, t := range terms {
+			if strings.HasSuffix(s, t) {
+				return true
+			}
+		}
+		return false
+	}
+	if !endsWithTerm(n) && !endsWithTerm(strings.TrimRight(n, "0123456789")) {
+		return false
+	}
+	return !slices.Contains(allow, n)
+}
+
+// TestMatcherFollowsTheRule compares the trie with the rule it implements on random keys built
+// from pieces of terms, separators, digits, upper case and bytes in no term, for the built-in
+// terms and for extra ones using bytes beyond ASCII.
+func TestMatcherFollowsTheRule(t *testing.T) {
+	for _, cfg := range []*Config{
+		{Replacement: DefaultReplacement},
+		{Replacement: DefaultReplacement, ExtraKeys: []string{"pin", "otp2", "clé_secrète", "x"}, AllowKeys: []string{"next_page_token", "ox"}},
+	} {
+		m, err := cfg.compile()
+		require.NoError(t, err)
+		terms, _ := normaliseAll(append(append([]string(nil), defaultTerms...), cfg.ExtraKeys...))
+		allow, _ := normaliseAll(cfg.AllowKeys)
+		pieces := append(append([]string{"_", "-", ".", " ", "1", "42", "id", "Name", "é", "\xff", "q", "KEY", "Token"}, terms...), cfg.ExtraKeys...)
+		rng := rand.New(rand.NewPCG(1, 2))
+		var scratch []byte
+		for range 20000 {
+			var key strings.Builder
+			for range rng.IntN(5) {
+				piece := pieces[rng.IntN(len(pieces))]
+				if rng.IntN(3) == 0 {
+					piece = strings.ToUpper(piece)
+				}
+				key.WriteString(piece)
+			}
+			k := key.String()
+			require.Equal(t, referenceIsCredentialKey(terms, allow, k), m.isCredentialKey(k, &scratch), "%q with %v", k, cfg.ExtraKeys)
+		}
+	}
+}
+
+// Normalised terms can use every byte but separators and upper-case letters; the trie has a
+// column for each.
+func TestMatcherTakesEveryByteATermCanHold(t *testing.T) {
+	var terms []string
+	for b := range 256 {
+		if n := normalise(nil, string([]byte{byte(b)})); len(n) == 1 && n[0] == byte(b) {
+			terms = append(terms, string(n)+"z")
+		}
+	}
+	require.Len(t, terms, 226)
+	m := newMatcher(terms, nil)
+	var scratch []byte
+	for _, term := range terms {
+		assert.True(t, m.isCredentialKey("key_"+term, &scratch), "%q", term)
+		assert.False(t, m.isCredentialKey(term+"y", &scratch), "%q", term)
+	}
+	assert.True(t, m.isCredentialKey("AZ", &scratch), "upper case folds")
+	assert.False(t, m.isCredentialKey("z", &scratch))
+}
+
+// recordKeys are the keys of a GoodData record as it reaches the mask processor: the receiver's
+// attributes, the ocsf processor's, and those of a details body with data source parameters.
+var recordKeys = []string{
+	auditevent.AttrSourceFormat, auditevent.AttrOCSFCategoryUID, auditevent.AttrOCSFClassUID,
+	auditevent.AttrDescription, auditevent.AttrOrgID, auditevent.AttrWorkspaceID, auditevent.AttrUserID,
+	auditevent.AttrTarget, auditevent.AttrClientAddress, auditevent.AttrSessionContextType,
+	auditevent.AttrSessionContextIdentifier, auditevent.AttrSuccess, auditevent.AttrType,
+	auditevent.AttrEventID, auditevent.AttrOCSFCategoryName, auditevent.AttrOCSFClassName,
+	auditevent.AttrOCSFActivityID, auditevent.AttrOCSFActivityName, auditevent.AttrOCSFTypeUID,
+	auditevent.AttrOCSFTypeName, auditevent.AttrOCSFStatusID, "requestId", "parameters", "url",
+	"clientId", "clientSecret", "password",
+}
+
+func BenchmarkIsCredentialKey(b *testing.B) {
+	m, err := (&Config{Replacement: DefaultReplacement}).compile()
+	require.NoError(b, err)
+	var scratch []byte
+	for b.Loop() {
+		for _, k := range recordKeys {
+			m.isCredentialKey(k, &scratch)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recordKeys)), "ns/key")
 }

@@ -68,9 +68,11 @@ func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Log
 // addMaskCount adds n to the record's mask.count, so that a record passing two mask processors
 // counts both; a non-integer mask.count is replaced.
 func addMaskCount(attrs pcommon.Map, n int) {
-	if v, ok := attrs.Get(auditevent.AttrMaskCount); ok && v.Type() == pcommon.ValueTypeInt {
-		v.SetInt(v.Int() + int64(n))
-		return
+	// One scan of the attributes where Get then PutInt took two.
+	v, ok := attrs.GetOrPutEmpty(auditevent.AttrMaskCount)
+	count := int64(n)
+	if ok && v.Type() == pcommon.ValueTypeInt {
+		count += v.Int()
 	}
-	attrs.PutInt(auditevent.AttrMaskCount, int64(n))
+	v.SetInt(count)
 }

@@ -110,26 +110,34 @@ func sourceOf(attrs pcommon.Map) int {
 // table, the names are looked up for the record's own class and the activity is 99 Other.
 func (c *classifier) classify(lr plog.LogRecord) outcome {
 	attrs := lr.Attributes()
+	// Room for the nine attributes written below, so that no append moves the array the uids
+	// looked up here point into.
+	attrs.EnsureCapacity(attrs.Len() + 9)
 	name := lr.EventName()
 	entry := c.bySource[sourceOf(attrs)].find(name)
-	srcClass, hasClass := intAttr(attrs, auditevent.AttrOCSFClassUID)
+	uids := recordUIDs{
+		class:    lookUpUID(attrs, auditevent.AttrOCSFClassUID),
+		category: uidAttr{key: auditevent.AttrOCSFCategoryUID},
+	}
+	srcClass, hasClass := uids.class.int()
 	if !hasClass {
 		if entry == nil {
-			writeClassification(attrs, &c.base, otherLabel(name))
+			writeClassification(attrs, uids, &c.base, otherLabel(name))
 			writeStatus(attrs, &c.base)
 			return unknown
 		}
-		writeClassification(attrs, entry, entry.ActivityName)
+		writeClassification(attrs, uids, entry, entry.ActivityName)
 		writeStatus(attrs, entry)
 		return classified
 	}
-	srcCategory, hasCategory := intAttr(attrs, auditevent.AttrOCSFCategoryUID)
+	uids.category = lookUpUID(attrs, auditevent.AttrOCSFCategoryUID)
+	srcCategory, hasCategory := uids.category.int()
 	if entry != nil && entry.ClassUID == srcClass && (!hasCategory || srcCategory == entry.CategoryUID) {
-		writeClassification(attrs, entry, entry.ActivityName)
+		writeClassification(attrs, uids, entry, entry.ActivityName)
 		writeStatus(attrs, entry)
 		return classified
 	}
-	c.writeSourceClass(attrs, name, srcClass, srcCategory, hasCategory)
+	c.writeSourceClass(attrs, uids, name, srcClass, srcCategory, hasCategory)
 	if entry == nil {
 		writeStatus(attrs, &c.base)
 		return unknown
@@ -142,20 +150,20 @@ func (c *classifier) classify(lr plog.LogRecord) outcome {
 // writeSourceClass keeps the record's own class (and category, when given), names them when the
 // tables know the class, and sets activity 99 Other labelled with the event name. Names of a class
 // the tables do not know are left out rather than guessed.
-func (c *classifier) writeSourceClass(attrs pcommon.Map, name string, classUID, categoryUID int64, hasCategory bool) {
+func (c *classifier) writeSourceClass(attrs pcommon.Map, uids recordUIDs, name string, classUID, categoryUID int64, hasCategory bool) {
 	class, known := c.tables.Class(classUID)
-	attrs.PutInt(auditevent.AttrOCSFClassUID, classUID)
+	uids.class.put(attrs, classUID)
 	if known {
 		attrs.PutStr(auditevent.AttrOCSFClassName, class.Name)
 	}
 	switch {
 	case hasCategory:
-		attrs.PutInt(auditevent.AttrOCSFCategoryUID, categoryUID)
+		uids.category.put(attrs, categoryUID)
 		if known && class.CategoryUID == categoryUID {
 			attrs.PutStr(auditevent.AttrOCSFCategoryName, class.CategoryName)
 		}
 	case known:
-		attrs.PutInt(auditevent.AttrOCSFCategoryUID, class.CategoryUID)
+		uids.category.put(attrs, class.CategoryUID)
 		attrs.PutStr(auditevent.AttrOCSFCategoryName, class.CategoryName)
 	}
 	attrs.PutInt(auditevent.AttrOCSFActivityID, ocsftable.ActivityOther)
@@ -170,10 +178,9 @@ func (c *classifier) writeSourceClass(attrs pcommon.Map, name string, classUID, 
 
 // writeClassification writes all of c's attributes; activityName is passed separately because an
 // unknown event's label is its own name.
-func writeClassification(attrs pcommon.Map, c *ocsftable.Classification, activityName string) {
-	attrs.EnsureCapacity(attrs.Len() + 9)
-	attrs.PutInt(auditevent.AttrOCSFCategoryUID, c.CategoryUID)
-	attrs.PutInt(auditevent.AttrOCSFClassUID, c.ClassUID)
+func writeClassification(attrs pcommon.Map, uids recordUIDs, c *ocsftable.Classification, activityName string) {
+	uids.category.put(attrs, c.CategoryUID)
+	uids.class.put(attrs, c.ClassUID)
 	attrs.PutStr(auditevent.AttrOCSFCategoryName, c.CategoryName)
 	attrs.PutStr(auditevent.AttrOCSFClassName, c.ClassName)
 	attrs.PutInt(auditevent.AttrOCSFActivityID, c.ActivityID)
@@ -215,18 +222,47 @@ func otherLabel(name string) string {
 	return name
 }
 
-// intAttr reads an integer attribute, accepting the digits-in-a-string form GoodData uses for its
-// uids. A value that is no integer at all is treated as absent, and so replaced.
-func intAttr(attrs pcommon.Map, key string) (int64, bool) {
+// recordUIDs are the class_uid and category_uid of a record. GoodData entries carry both, so
+// classify looks them up and writes them back through the values it found: Map.PutInt would scan
+// the attributes again, and allocate a new value even for the one already there.
+type recordUIDs struct {
+	class, category uidAttr
+}
+
+// uidAttr is one of recordUIDs: found on the record, or not, or not looked up (category_uid is
+// only looked up beside a class_uid).
+type uidAttr struct {
+	key   string
+	v     pcommon.Value
+	found bool
+}
+
+func lookUpUID(attrs pcommon.Map, key string) uidAttr {
 	v, ok := attrs.Get(key)
-	if !ok {
+	return uidAttr{key: key, v: v, found: ok}
+}
+
+// put writes uid n: in place when the attribute was found, and not at all when it is n already.
+func (a uidAttr) put(attrs pcommon.Map, n int64) {
+	switch {
+	case !a.found:
+		attrs.PutInt(a.key, n)
+	case a.v.Type() != pcommon.ValueTypeInt || a.v.Int() != n:
+		a.v.SetInt(n)
+	}
+}
+
+// int reads the uid, accepting the digits-in-a-string form GoodData uses for its uids. A value
+// that is no integer at all is treated as absent, and so replaced.
+func (a uidAttr) int() (int64, bool) {
+	if !a.found {
 		return 0, false
 	}
-	switch v.Type() {
+	switch a.v.Type() {
 	case pcommon.ValueTypeInt:
-		return v.Int(), true
+		return a.v.Int(), true
 	case pcommon.ValueTypeStr:
-		return parseDigits(v.Str())
+		return parseDigits(a.v.Str())
 	default:
 		return 0, false
 	}
