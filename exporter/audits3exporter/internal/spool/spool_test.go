@@ -251,22 +251,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	}
 	for round := 0; round < 3; round++ {
 		dir := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillNineLosesNothing$")
-		cmd.Env = append(os.Environ(), "SPOOL_CHILD_DIR="+dir)
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		acked := map[string]bool{}
-		sc := bufio.NewScanner(out)
-		limit := 300 + round*250
-		for sc.Scan() && len(acked) < limit {
-			if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
-				acked[id] = true
-			}
-		}
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
-		require.GreaterOrEqual(t, len(acked), limit, "the child stopped early")
+		acked := killChildAfterAcks(t, "TestKillNineLosesNothing", "SPOOL_CHILD_DIR", dir, 300+round*250)
 
 		s, err := Open(Options{Dir: dir})
 		require.NoError(t, err)
@@ -654,6 +639,28 @@ func TestRecoveryFoldsASecondOpenBatch(t *testing.T) {
 	assert.Equal(t, []string{`{"eventId":"a"}`, "x", `{"eventId":"b"}`, "y", `{"eventId":"c"}`, "x", "z"}, sealedLines(t, s, "acme"))
 }
 
+// killChildAfterAcks runs test in a child process that spools into dir (named by env), reads
+// the ids it prints as acknowledged, and kills it with SIGKILL once limit of them came.
+func killChildAfterAcks(t *testing.T, test, env, dir string, limit int) map[string]bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env+"="+dir)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	acked := map[string]bool{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && len(acked) < limit {
+		if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
+			acked[id] = true
+		}
+	}
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	require.GreaterOrEqual(t, len(acked), limit, "the child stopped early")
+	return acked
+}
+
 // TestKillNineLosesNothingConcurrently is TestKillNineLosesNothing with concurrent calls over
 // several partitions, which share their syncs, and seals meanwhile.
 func TestKillNineLosesNothingConcurrently(t *testing.T) {
@@ -664,22 +671,7 @@ func TestKillNineLosesNothingConcurrently(t *testing.T) {
 	parts := []string{"p0", "p1", "p2"}
 	for round := 0; round < 3; round++ {
 		dir := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillNineLosesNothingConcurrently$")
-		cmd.Env = append(os.Environ(), "SPOOL_CONCURRENT_CHILD_DIR="+dir)
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		acked := map[string]bool{}
-		sc := bufio.NewScanner(out)
-		limit := 600 + round*500
-		for sc.Scan() && len(acked) < limit {
-			if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
-				acked[id] = true
-			}
-		}
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
-		require.GreaterOrEqual(t, len(acked), limit, "the child stopped early")
+		acked := killChildAfterAcks(t, "TestKillNineLosesNothingConcurrently", "SPOOL_CONCURRENT_CHILD_DIR", dir, 600+round*500)
 
 		s, err := Open(Options{Dir: dir})
 		require.NoError(t, err)
