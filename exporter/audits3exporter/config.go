@@ -87,10 +87,12 @@ type Config struct {
 	// bucket, tenants without a route are held in the spool (counted) until a route names them.
 	DestinationConfig `mapstructure:",squash"`
 
-	// Schema of the objects: gooddata (one JSON entry per event) or airkit (the 29 columns).
+	// Schema of the objects: gooddata (one JSON entry per event), airkit (the 29 columns) or
+	// ocsf (one OCSF 1.3.0 event per event; needs the ocsf processor, with id_mode: strict).
 	// Default: gooddata.
 	Schema schema.Name `mapstructure:"schema"`
-	// Format: ndjson (default) or json for gooddata; ndjson (default) or csv for airkit.
+	// Format: ndjson (default) or json for gooddata; ndjson (default) or csv for airkit;
+	// ndjson only for ocsf.
 	Format schema.Format `mapstructure:"format"`
 	// OCSFColumns appends OCSF_* columns to airkit rows. Default: false.
 	OCSFColumns bool `mapstructure:"ocsf_columns"`
@@ -98,11 +100,12 @@ type Config struct {
 	Compression compression.Type `mapstructure:"compression"`
 	// Key is the object key template (see the README for placeholders); the extension is
 	// appended. Default: auditlog/default/{org_id}/{upload_ts14} for gooddata,
-	// airkit/{org_id}/{upload_date}/{upload_ts14}-{unique} for airkit.
+	// airkit/{org_id}/{upload_date}/{upload_ts14}-{unique} for airkit,
+	// auditlog/ocsf/{org_id}/{upload_date}/{upload_ts14}-{unique} for ocsf.
 	Key string `mapstructure:"key"`
 
 	// FlushInterval is the longest a tenant's batch stays open. Default: 10m for gooddata,
-	// 5m for airkit, as each vendor delivers.
+	// 5m for airkit, as each vendor delivers; 5m for ocsf, which SIEMs read as it arrives.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// MaxEvents closes a batch at this many events. Default: 100000.
 	MaxEvents int `mapstructure:"max_events"`
@@ -157,6 +160,7 @@ const (
 	defaultMaxElapsed      = 7 * 24 * time.Hour
 	goodDataFlushInterval  = 10 * time.Minute
 	airkitFlushInterval    = 5 * time.Minute
+	ocsfFlushInterval      = 5 * time.Minute
 	defaultSpoolRetryFloor = time.Second
 )
 
@@ -192,15 +196,23 @@ func (cfg *Config) withSchemaDefaults() *Config {
 
 func (cfg *Config) fillSchemaDefaults() {
 	if cfg.Key == "" {
-		cfg.Key = objectkey.GoodDataKey
-		if cfg.Schema == schema.Airkit {
+		switch cfg.Schema {
+		case schema.Airkit:
 			cfg.Key = objectkey.AirkitKey
+		case schema.OCSF:
+			cfg.Key = objectkey.OCSFKey
+		default:
+			cfg.Key = objectkey.GoodDataKey
 		}
 	}
 	if cfg.FlushInterval == 0 {
-		cfg.FlushInterval = goodDataFlushInterval
-		if cfg.Schema == schema.Airkit {
+		switch cfg.Schema {
+		case schema.Airkit:
 			cfg.FlushInterval = airkitFlushInterval
+		case schema.OCSF:
+			cfg.FlushInterval = ocsfFlushInterval
+		default:
+			cfg.FlushInterval = goodDataFlushInterval
 		}
 	}
 }

@@ -61,6 +61,12 @@ func TestConfigValid(t *testing.T) {
 			assert.Equal(t, "auto", cfg.Routes["acme"].Region)
 			assert.Empty(t, cfg.Bucket, "tenants without a route are held")
 		}},
+		{"ocsf", func(t *testing.T, cfg *Config) {
+			eff := cfg.withSchemaDefaults()
+			assert.Equal(t, schema.OCSF, cfg.Schema)
+			assert.Equal(t, "auditlog/ocsf/{org_id}/{upload_date}/{upload_ts14}-{unique}", eff.Key)
+			assert.Equal(t, 5*time.Minute, eff.FlushInterval)
+		}},
 		{"routes_file", func(t *testing.T, cfg *Config) {
 			assert.Equal(t, 30*time.Second, cfg.RoutesReloadInterval)
 		}},
@@ -87,6 +93,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"no_spool", []string{"spool::directory: must be set"}},
 		{"bad_bucket_and_key", []string{`bucket: "Audit_Logs" is not a valid S3 bucket name`, "key: unknown placeholder {orgid}"}},
 		{"csv_for_gooddata", []string{`format: "csv" is not available for schema "gooddata"`}},
+		{"json_for_ocsf", []string{`format: "json" is not available for schema "ocsf": OCSF events are written one per line, use "ndjson"`}},
 		{"bad_route", []string{`routes: "../x" is not an org id`}},
 		{"queue_batch", []string{"sending_queue::batch: is not used"}},
 		{"bad_limits", []string{"max_events: must be positive", "max_file_bytes: must be positive", "upload_concurrency: must be positive", "spool::retry_interval: must be at least"}},

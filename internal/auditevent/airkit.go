@@ -250,7 +250,7 @@ func AirkitText(lr plog.LogRecord, i int) (string, bool) {
 // cheaper: it reads the attributes once.
 func AppendAirkitText(buf []byte, lr plog.LogRecord, i int) ([]byte, bool) {
 	var r AirkitRow
-	r.lr, r.t = lr, timeOf(lr).UTC()
+	r.lr, r.t = lr, EventTime(lr).UTC()
 	if c := &AirkitColumns[i]; c.attr != "" {
 		if v, ok := lr.Attributes().Get(c.attr); ok {
 			r.values[i], r.present = v, 1<<i
@@ -283,7 +283,7 @@ type AirkitRow struct {
 
 // Load reads lr's columns into r, replacing what r held.
 func (r *AirkitRow) Load(lr plog.LogRecord) {
-	r.lr, r.t, r.present = lr, timeOf(lr).UTC(), 0
+	r.lr, r.t, r.present = lr, EventTime(lr).UTC(), 0
 	for k, v := range lr.Attributes().All() {
 		if strings.HasPrefix(k, "ocsf.") {
 			// A third of a classified record's attributes, and no column: skip the lookup.

@@ -15,9 +15,9 @@ type goodDataFieldSet uint32
 // The fields must fit in a goodDataFieldSet.
 var _ [32 - goodDataFieldCount]struct{}
 
-// isBookkeepingAttr tells the attributes that describe how we handled an event rather than the
-// event itself: they stay out of a GoodData entry's details.
-func isBookkeepingAttr(key string) bool {
+// IsBookkeepingAttr tells the attributes that describe how we handled an event rather than the
+// event itself: they stay out of a GoodData entry's details and an OCSF event's unmapped.
+func IsBookkeepingAttr(key string) bool {
 	return key == AttrSourceFormat || strings.HasPrefix(key, "ocsf.") || strings.HasPrefix(key, "mask.")
 }
 
@@ -50,7 +50,7 @@ func AppendGoodDataEntry(buf []byte, lr plog.LogRecord) []byte {
 		if k == AttrOCSFStatusID {
 			status, hasStatus = v, true
 		}
-		if !isBookkeepingAttr(k) {
+		if !IsBookkeepingAttr(k) {
 			extras++
 		}
 	}
@@ -136,7 +136,7 @@ func appendGoodDataValue(buf []byte, f goodDataField, v pcommon.Value, ok bool, 
 		}
 	case gdTime:
 		buf = append(buf, '"')
-		buf = AppendRFC3339Millis(buf, timeOf(lr))
+		buf = AppendRFC3339Millis(buf, EventTime(lr))
 		return append(buf, '"')
 	case gdBool:
 		return AppendJSONValue(buf, v)
@@ -179,7 +179,7 @@ func appendGoodDataDetails(buf []byte, lr plog.LogRecord, extras int) []byte {
 		n++
 	}
 	for k, v := range lr.Attributes().All() {
-		if goodDataFieldOf(k) >= 0 || isBookkeepingAttr(k) || takenInDetails(body, isMap, empty, k) {
+		if goodDataFieldOf(k) >= 0 || IsBookkeepingAttr(k) || takenInDetails(body, isMap, empty, k) {
 			continue
 		}
 		buf = appendJSONMember(buf, n, k, v)
@@ -208,9 +208,9 @@ func takenInDetails(body pcommon.Value, isMap, empty bool, key string) bool {
 	return !empty && key == goodDataBodyKey
 }
 
-// timeOf is when the event happened: its timestamp, or when we received it if the source gave
+// EventTime is when the event happened: its timestamp, or when we received it if the source gave
 // no time.
-func timeOf(lr plog.LogRecord) time.Time {
+func EventTime(lr plog.LogRecord) time.Time {
 	if ts := lr.Timestamp(); ts != 0 {
 		return ts.AsTime()
 	}

@@ -55,7 +55,7 @@
 // GoodDataKey is GoodData's layout, auditlog/default/<orgId>/<14 digits>. AirkitKey puts the
 // tenant first (one prefix per tenant, for bucket policies and for a SIEM reading one tenant),
 // then the upload date (one folder per day, for lifecycle rules and partition pruning), then a
-// name that sorts by time and cannot collide.
+// name that sorts by time and cannot collide. OCSFKey is the same layout under auditlog/ocsf/.
 //
 // # Verify objects
 //
@@ -72,6 +72,9 @@ const (
 	// AirkitKey partitions by tenant and upload date, and names each file by its upload
 	// second and a unique part.
 	AirkitKey = "airkit/{org_id}/{upload_date}/{upload_ts14}-{unique}"
+	// OCSFKey is AirkitKey's layout beside GoodData's folder: OCSF events come from either
+	// source, and a SIEM reads one tenant's day from one prefix.
+	OCSFKey = "auditlog/ocsf/{org_id}/{upload_date}/{upload_ts14}-{unique}"
 	// AirkitVerifyKey is the name of Airkit's write-access test object.
 	AirkitVerifyKey = "airkit-verify-test-{timestamp}"
 )

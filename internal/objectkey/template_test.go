@@ -32,6 +32,7 @@ func TestAppend(t *testing.T) {
 	}{
 		{"gooddata default", GoodDataKey, testValues, "auditlog/default/acme-01/20261122023007"},
 		{"airkit default", AirkitKey, testValues, "airkit/acme-01/2026-11-22/20261122023007-k3x7qa2mfe"},
+		{"ocsf default", OCSFKey, testValues, "auditlog/ocsf/acme-01/2026-11-22/20261122023007-k3x7qa2mfe"},
 		{
 			"upload parts", "{org_id}/{upload_year}/{upload_month}/{upload_day}/{upload_hour}/{unique}", testValues,
 			"acme-01/2026/11/22/02/k3x7qa2mfe",
@@ -143,6 +144,7 @@ func TestCompileAccepts(t *testing.T) {
 	for _, tpl := range []string{
 		GoodDataKey,
 		AirkitKey,
+		OCSFKey,
 		"{org_id}/{upload_unix_ms}",
 		"{org_id}/{unique}",
 		"tenant-{org_id}/x/{upload_ts14}",

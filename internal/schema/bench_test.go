@@ -165,15 +165,19 @@ func BenchmarkEncodeCompress(b *testing.B) {
 	ld := benchLogs(benchRecords)
 	gooddata := Config{}
 	csv := Config{Schema: Airkit, Format: CSV, OCSFColumns: true}
+	ocsf := Config{Schema: OCSF}
 	b.Run("gzip/ours-gooddata-ndjson", runOurs(ld, gooddata, compression.Gzip))
 	b.Run("gzip/stock-otlp-json", runStock(ld, compression.Gzip))
 	b.Run("gzip/ours-airkit-csv", runOurs(ld, csv, compression.Gzip))
+	b.Run("gzip/ours-ocsf-ndjson", runOurs(ld, ocsf, compression.Gzip))
 	b.Run("zstd/ours-gooddata-ndjson", runOurs(ld, gooddata, compression.Zstd))
 	b.Run("zstd/stock-otlp-json", runStock(ld, compression.Zstd))
 	b.Run("zstd/ours-airkit-csv", runOurs(ld, csv, compression.Zstd))
+	b.Run("zstd/ours-ocsf-ndjson", runOurs(ld, ocsf, compression.Zstd))
 	b.Run("none/ours-gooddata-ndjson", runOurs(ld, gooddata, compression.None))
 	b.Run("none/stock-otlp-json", runStock(ld, compression.None))
 	b.Run("none/ours-airkit-csv", runOurs(ld, csv, compression.None))
+	b.Run("none/ours-ocsf-ndjson", runOurs(ld, ocsf, compression.None))
 }
 
 // The per-record path allocates nothing once the buffer is large enough: the target is at most
@@ -182,7 +186,7 @@ func TestEncodersAllocateNothingPerRecord(t *testing.T) {
 	ld := benchLogs(100)
 	lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	airkit := recordFrom(t, airkitFull)
-	for _, cfg := range []Config{{}, {Format: JSON}, {Schema: Airkit}, {Schema: Airkit, Format: CSV, OCSFColumns: true}} {
+	for _, cfg := range []Config{{}, {Format: JSON}, {Schema: Airkit}, {Schema: Airkit, Format: CSV, OCSFColumns: true}, {Schema: OCSF}} {
 		enc, err := New(cfg)
 		require.NoError(t, err)
 		buf := make([]byte, 0, 1<<20)
@@ -208,6 +212,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 		{"gooddata-ndjson", Config{}},
 		{"airkit-ndjson", Config{Schema: Airkit, OCSFColumns: true}},
 		{"airkit-csv", Config{Schema: Airkit, Format: CSV, OCSFColumns: true}},
+		{"ocsf-ndjson", Config{Schema: OCSF}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			enc, err := New(tt.cfg)

@@ -14,16 +14,19 @@ const (
 	GoodData Name = "gooddata"
 	// Airkit writes one Airkit row (the 29 columns) per event.
 	Airkit Name = "airkit"
+	// OCSF writes one OCSF 1.3.0 event per event, from the classification of the ocsf
+	// processor.
+	OCSF Name = "ocsf"
 )
 
-// UnmarshalText accepts "gooddata", "airkit", or an empty value for gooddata.
+// UnmarshalText accepts "gooddata", "airkit", "ocsf", or an empty value for gooddata.
 func (n *Name) UnmarshalText(text []byte) error {
 	switch v := Name(text); v {
-	case "", GoodData, Airkit:
+	case "", GoodData, Airkit, OCSF:
 		*n = v
 		return nil
 	default:
-		return fmt.Errorf("unknown schema %q: use %q or %q", text, GoodData, Airkit)
+		return fmt.Errorf("unknown schema %q: use %q, %q or %q", text, GoodData, Airkit, OCSF)
 	}
 }
 
@@ -54,9 +57,10 @@ func (f *Format) UnmarshalText(text []byte) error {
 
 // Config chooses an Encoder. The zero Config is GoodData NDJSON.
 type Config struct {
-	// Schema is the shape of each record: gooddata (default) or airkit.
+	// Schema is the shape of each record: gooddata (default), airkit or ocsf.
 	Schema Name `mapstructure:"schema"`
 	// Format is the layout of the file: ndjson (default), json (an array) or, for airkit, csv.
+	// ocsf takes ndjson only.
 	Format Format `mapstructure:"format"`
 	// OCSFColumns adds the OCSF ids (OCSF_CATEGORY_UID, OCSF_CLASS_UID, OCSF_ACTIVITY_ID,
 	// OCSF_TYPE_UID, OCSF_SEVERITY_ID, OCSF_STATUS_ID) after Airkit's 29 columns. Airkit only:
@@ -83,8 +87,15 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ocsf_columns: applies to schema %q only; GoodData entries carry categoryUid and classUid", Airkit))
 		}
 	case Airkit:
+	case OCSF:
+		if format != NDJSON {
+			errs = append(errs, fmt.Errorf("format: %q is not available for schema %q: OCSF events are written one per line, use %q", format, schema, NDJSON))
+		}
+		if c.OCSFColumns {
+			errs = append(errs, fmt.Errorf("ocsf_columns: applies to schema %q only; OCSF events carry the OCSF ids as attributes", Airkit))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("schema: unknown schema %q: use %q or %q", schema, GoodData, Airkit))
+		errs = append(errs, fmt.Errorf("schema: unknown schema %q: use %q, %q or %q", schema, GoodData, Airkit, OCSF))
 	}
 	switch format {
 	case NDJSON, JSON, CSV:

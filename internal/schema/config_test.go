@@ -23,8 +23,17 @@ func TestConfigValidate(t *testing.T) {
 			`format: "csv" is not available for schema "gooddata"`,
 			`ocsf_columns: applies to schema "airkit" only`,
 		}},
-		{name: "unknown schema and format", cfg: Config{Schema: "ocsf", Format: "xml"}, errs: []string{
-			`schema: unknown schema "ocsf": use "gooddata" or "airkit"`,
+		{name: "ocsf", cfg: Config{Schema: OCSF}},
+		{name: "ocsf ndjson", cfg: Config{Schema: OCSF, Format: NDJSON}},
+		{name: "ocsf json", cfg: Config{Schema: OCSF, Format: JSON}, errs: []string{
+			`format: "json" is not available for schema "ocsf": OCSF events are written one per line, use "ndjson"`,
+		}},
+		{name: "ocsf csv and columns", cfg: Config{Schema: OCSF, Format: CSV, OCSFColumns: true}, errs: []string{
+			`format: "csv" is not available for schema "ocsf"`,
+			`ocsf_columns: applies to schema "airkit" only`,
+		}},
+		{name: "unknown schema and format", cfg: Config{Schema: "splunk", Format: "xml"}, errs: []string{
+			`schema: unknown schema "splunk": use "gooddata", "airkit" or "ocsf"`,
 			`format: unknown format "xml": use "ndjson", "json" or "csv"`,
 		}},
 	}
@@ -52,7 +61,9 @@ func TestUnmarshalText(t *testing.T) {
 	assert.Equal(t, Airkit, n)
 	require.NoError(t, n.UnmarshalText([]byte("")))
 	assert.Equal(t, Name(""), n)
-	assert.EqualError(t, n.UnmarshalText([]byte("GoodData")), `unknown schema "GoodData": use "gooddata" or "airkit"`)
+	require.NoError(t, n.UnmarshalText([]byte("ocsf")))
+	assert.Equal(t, OCSF, n)
+	assert.EqualError(t, n.UnmarshalText([]byte("GoodData")), `unknown schema "GoodData": use "gooddata", "airkit" or "ocsf"`)
 
 	var f Format
 	require.NoError(t, f.UnmarshalText([]byte("csv")))
@@ -71,6 +82,7 @@ func TestEncoderFraming(t *testing.T) {
 		{cfg: Config{Schema: Airkit}, contentType: "application/x-ndjson", extension: ".ndjson", terminator: "\n"},
 		{cfg: Config{Schema: Airkit, Format: JSON}, contentType: "application/json", extension: ".json", header: "[", separator: ",\n", footer: "]\n"},
 		{cfg: Config{Schema: Airkit, Format: CSV}, contentType: "text/csv; charset=utf-8", extension: ".csv", terminator: "\r\n"},
+		{cfg: Config{Schema: OCSF}, contentType: "application/x-ndjson", extension: ".ndjson", terminator: "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.cfg.Schema)+"/"+string(tt.cfg.Format), func(t *testing.T) {

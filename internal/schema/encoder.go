@@ -68,6 +68,8 @@ func New(c Config) (Encoder, error) {
 		return newAirkitCSV(c.OCSFColumns), nil
 	case c.Schema == Airkit:
 		return newAirkitJSON(json, c.OCSFColumns), nil
+	case c.Schema == OCSF:
+		return newOCSF(), nil
 	default:
 		return newGoodData(json), nil
 	}

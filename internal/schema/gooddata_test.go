@@ -88,7 +88,7 @@ func TestGoodDataFromAirkitKeepsEveryColumn(t *testing.T) {
 func TestNDJSONHasOneLinePerRecord(t *testing.T) {
 	// Newlines and U+2028 inside values are escaped: a record never spans two lines.
 	lr := recordFrom(t, `{"eventName":"x","ts":"2023-01-20T18:55:32.466Z","orgId":"o","userId":"a\nb\r\u2028c","eventId":"e"}`)
-	for _, cfg := range []Config{{}, {Schema: Airkit}} {
+	for _, cfg := range []Config{{}, {Schema: Airkit}, {Schema: OCSF}} {
 		file := encodeFile(t, cfg, lr, lr, lr)
 		sc := bufio.NewScanner(bytes.NewReader(file))
 		n := 0
