@@ -2,6 +2,7 @@ package audits3exporter
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,17 @@ func eventIDsIn(t *testing.T, srv *s3test.Server, bucket, prefix string) (map[st
 			require.NoError(t, err)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+			if strings.HasPrefix(k, "auditlog/ocsf/") {
+				// An OCSF event carries its id as metadata.uid.
+				var ev struct {
+					Metadata struct {
+						UID string `json:"uid"`
+					} `json:"metadata"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(line), &ev), "object %s", k)
+				counts[ev.Metadata.UID]++
+				continue
+			}
 			if i := strings.Index(line, `"eventId":"`); i >= 0 {
 				rest := line[i+len(`"eventId":"`):]
 				counts[rest[:strings.IndexByte(rest, '"')]]++

@@ -31,6 +31,7 @@ func TestDeliversOneObjectPerTenantPerBatch(t *testing.T) {
 		{"gooddata ndjson", schema.GoodData, schema.NDJSON, compression.None, `^auditlog/default/(acme|globex)/\d{14}\.json$`},
 		{"gooddata gzip", schema.GoodData, schema.NDJSON, compression.Gzip, `^auditlog/default/(acme|globex)/\d{14}\.json\.gz$`},
 		{"gooddata json array zstd", schema.GoodData, schema.JSON, compression.Zstd, `^auditlog/default/(acme|globex)/\d{14}\.json\.zst$`},
+		{"ocsf gzip", schema.OCSF, schema.NDJSON, compression.Gzip, `^auditlog/ocsf/(acme|globex)/\d{4}-\d\d-\d\d/\d{14}-[a-z2-7]{10}\.ndjson\.gz$`},
 		{"airkit csv", schema.Airkit, schema.CSV, compression.None, `^airkit/(acme|globex)/\d{4}-\d\d-\d\d/\d{14}-[a-z2-7]{10}\.csv$`},
 	}
 	srv := s3test.Start(t)
