@@ -1,6 +1,7 @@
 // Package ocsfprocessor provides the `ocsf` processor, which classifies audit events with OCSF:
 // it looks up each record's event name in built-in tables for GoodData and Airkit (plus the
-// configured `events`) and writes the ocsf.* attributes of the data contract. It knows the
+// configured `events` and `rules`), derives status and severity from the event, and writes the
+// ocsf.* attributes of the data contract. It knows the
 // contract's attribute names but nothing of receivers, encoders or S3.
 package ocsfprocessor
 
@@ -27,7 +28,14 @@ func NewFactory() processor.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{}
+	return &Config{
+		IDMode:  IDModeSource,
+		Unknown: UnknownPass,
+		Severity: SeverityConfig{
+			Default: severityInformational,
+			Failure: severityMedium,
+		},
+	}
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
@@ -36,11 +44,7 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, fmt.Errorf("ocsf processor: built-in OCSF tables: %w", err)
 	}
-	events, err := oCfg.compileEvents(tables)
-	if err != nil {
-		return nil, fmt.Errorf("ocsf processor: %w", err)
-	}
-	cls, err := newClassifier(tables, events)
+	cls, err := newClassifier(tables, oCfg)
 	if err != nil {
 		return nil, fmt.Errorf("ocsf processor: %w", err)
 	}

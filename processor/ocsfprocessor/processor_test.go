@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -63,6 +65,20 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
+// withOutcome adds to want the status_id 0 Unknown when it has none, and severity_id (1
+// Informational when severity is 0).
+func withOutcome(want map[string]any, severity int64) map[string]any {
+	out := with(want)
+	if _, ok := out[auditevent.AttrOCSFStatusID]; !ok {
+		out[auditevent.AttrOCSFStatusID] = int64(0)
+	}
+	if severity == 0 {
+		severity = 1
+	}
+	out[auditevent.AttrOCSFSeverityID] = severity
+	return out
+}
+
 const iam = "Identity & Access Management"
 
 var (
@@ -81,9 +97,12 @@ func TestClassify(t *testing.T) {
 		name      string
 		eventName string
 		// attrs are put on the record before processing.
-		attrs   map[string]any
-		want    map[string]any
-		outcome outcome
+		attrs map[string]any
+		// want are the classification attributes, and status_id when not 0 Unknown.
+		want map[string]any
+		// severity is the severity_id expected; 0 means 1 Informational.
+		severity int64
+		outcome  outcome
 	}{
 		{
 			name: "GoodData name in lower case", eventName: "user_login",
@@ -111,12 +130,12 @@ func TestClassify(t *testing.T) {
 			want:  logon, outcome: classified,
 		},
 		{
-			name: "GoodData's own class", eventName: "auth_provider_create",
+			name: "GoodData's own class", severity: 3, eventName: "auth_provider_create",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatGoodData, auditevent.AttrOCSFCategoryUID: int64(99), auditevent.AttrOCSFClassUID: int64(99001)},
 			want:  classAttrs(99, ocsftable.CustomCategoryName, 99001, "GoodData-specific 99001", 99, "AUTH_PROVIDER_CREATE", "GoodData-specific 99001: Other"), outcome: classified,
 		},
 		{
-			name: "GoodData success false is a failure", eventName: "user_login",
+			name: "GoodData success false is a failure", severity: 3, eventName: "user_login",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatGoodData, auditevent.AttrSuccess: false},
 			want:  with(logon, auditevent.AttrOCSFStatusID, int64(2)), outcome: classified,
 		},
@@ -126,7 +145,7 @@ func TestClassify(t *testing.T) {
 			want:  with(classAttrs(6, "Application Activity", 6005, "Datastore Activity", 1, "Read", "Datastore Activity: Read"), auditevent.AttrOCSFStatusID, int64(1)), outcome: classified,
 		},
 		{
-			name: "Airkit invalid_login is a failed logon", eventName: "invalid_login",
+			name: "Airkit invalid_login is a failed logon", severity: 3, eventName: "invalid_login",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatAirkit},
 			want:  with(logon, auditevent.AttrOCSFStatusID, int64(2)), outcome: classified,
 		},
@@ -146,7 +165,7 @@ func TestClassify(t *testing.T) {
 			want:  with(logon, auditevent.AttrOCSFStatusID, int64(99)), outcome: classified,
 		},
 		{
-			name: "Airkit label for activity Other", eventName: "deleted_api_key",
+			name: "Airkit label for activity Other", severity: 2, eventName: "deleted_api_key",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatAirkit},
 			want:  with(authOther, auditevent.AttrOCSFActivityName, "API Key Delete"), outcome: classified,
 		},
@@ -166,7 +185,7 @@ func TestClassify(t *testing.T) {
 			want:  classAttrs(3, iam, 3002, "Authentication", 2, "Logoff", "Authentication: Logoff"), outcome: classified,
 		},
 		{
-			name: "other formats fall back to Airkit", eventName: "invalid_login",
+			name: "other formats fall back to Airkit", severity: 3, eventName: "invalid_login",
 			want: with(logon, auditevent.AttrOCSFStatusID, int64(2)), outcome: classified,
 		},
 		{
@@ -179,7 +198,7 @@ func TestClassify(t *testing.T) {
 			want: with(baseEvent, auditevent.AttrOCSFActivityName, "Other"), outcome: unknown,
 		},
 		{
-			name: "unknown name keeps the source's class", eventName: "role_rename",
+			name: "unknown name keeps the source's class", severity: 2, eventName: "role_rename",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatGoodData, auditevent.AttrOCSFCategoryUID: int64(3), auditevent.AttrOCSFClassUID: int64(3005)},
 			want:  with(accessMgmt, auditevent.AttrOCSFActivityName, "role_rename"), outcome: unknown,
 		},
@@ -193,12 +212,12 @@ func TestClassify(t *testing.T) {
 			outcome: unknown,
 		},
 		{
-			name: "class only: category follows the class", eventName: "role_rename",
+			name: "class only: category follows the class", severity: 2, eventName: "role_rename",
 			attrs: map[string]any{auditevent.AttrOCSFClassUID: int64(3005)},
 			want:  with(accessMgmt, auditevent.AttrOCSFActivityName, "role_rename"), outcome: unknown,
 		},
 		{
-			name: "source class other than the table's is kept", eventName: "user_login",
+			name: "source class other than the table's is kept", severity: 2, eventName: "user_login",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatGoodData, auditevent.AttrOCSFCategoryUID: int64(3), auditevent.AttrOCSFClassUID: int64(3005)},
 			want:  with(accessMgmt, auditevent.AttrOCSFActivityName, "user_login"), outcome: mismatched,
 		},
@@ -208,7 +227,7 @@ func TestClassify(t *testing.T) {
 			want:  with(authOther, auditevent.AttrOCSFCategoryUID, int64(6), auditevent.AttrOCSFCategoryName, nil, auditevent.AttrOCSFActivityName, "user_login"), outcome: mismatched,
 		},
 		{
-			name: "a mismatched class keeps the status the name decides", eventName: "invalid_login",
+			name: "a mismatched class keeps the status the name decides", severity: 3, eventName: "invalid_login",
 			attrs: map[string]any{auditevent.AttrSourceFormat: auditevent.FormatAirkit, auditevent.AttrOCSFClassUID: int64(3005)},
 			want:  with(accessMgmt, auditevent.AttrOCSFActivityName, "invalid_login", auditevent.AttrOCSFStatusID, int64(2)), outcome: mismatched,
 		},
@@ -230,9 +249,9 @@ func TestClassify(t *testing.T) {
 	}
 	tables, err := ocsftable.Load()
 	require.NoError(t, err)
-	compiled, err := (&Config{Events: events}).compileEvents(tables)
-	require.NoError(t, err)
-	c, err := newClassifier(tables, compiled)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Events = events
+	c, err := newClassifier(tables, cfg)
 	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,15 +259,17 @@ func TestClassify(t *testing.T) {
 			lr.SetEventName(tt.eventName)
 			require.NoError(t, lr.Attributes().FromRaw(tt.attrs))
 			lr.Attributes().PutStr("user.id", "u1")
-			assert.Equal(t, tt.outcome, c.classify(lr))
-			assert.Equal(t, tt.want, ocsfAttrs(lr))
+			want := withOutcome(tt.want, tt.severity)
+			o, _ := c.classify(lr)
+			assert.Equal(t, tt.outcome, o)
+			assert.Equal(t, want, ocsfAttrs(lr))
 			assert.Equal(t, tt.eventName, lr.EventName(), "the event name is left as given")
 			v, _ := lr.Attributes().Get("user.id")
 			assert.Equal(t, "u1", v.Str(), "other attributes are left alone")
 
 			// Classifying again changes nothing: the processor may run twice on one record.
 			c.classify(lr)
-			assert.Equal(t, tt.want, ocsfAttrs(lr))
+			assert.Equal(t, want, ocsfAttrs(lr))
 		})
 	}
 }
@@ -256,7 +277,7 @@ func TestClassify(t *testing.T) {
 func TestEveryBuiltInEventIsClassified(t *testing.T) {
 	tables, err := ocsftable.Load()
 	require.NoError(t, err)
-	c, err := newClassifier(tables, nil)
+	c, err := newClassifier(tables, createDefaultConfig().(*Config))
 	require.NoError(t, err)
 	for format, entries := range map[string][]ocsftable.Classification{auditevent.FormatGoodData: tables.GoodData, auditevent.FormatAirkit: tables.Airkit} {
 		for _, e := range entries {
@@ -264,7 +285,8 @@ func TestEveryBuiltInEventIsClassified(t *testing.T) {
 				lr := plog.NewLogRecord()
 				lr.SetEventName(name)
 				lr.Attributes().PutStr(auditevent.AttrSourceFormat, format)
-				require.Equal(t, classified, c.classify(lr), "%s %s", format, name)
+				o, _ := c.classify(lr)
+				require.Equal(t, classified, o, "%s %s", format, name)
 				got := ocsfAttrs(lr)
 				assert.Equal(t, e.ClassUID, got[auditevent.AttrOCSFClassUID], name)
 				assert.Equal(t, e.CategoryUID, got[auditevent.AttrOCSFCategoryUID], name)
@@ -306,7 +328,7 @@ func TestProcessLogsCountsAndNeverDrops(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	core, observed := observer.New(zap.WarnLevel)
-	sink, consume := newTestProcessor(t, tel, zap.New(core), &Config{})
+	sink, consume := newTestProcessor(t, tel, zap.New(core), createDefaultConfig().(*Config))
 
 	ld := plog.NewLogs()
 	add := func(rl plog.ResourceLogs, name string, attrs map[string]any) {
@@ -335,22 +357,106 @@ func TestProcessLogsCountsAndNeverDrops(t *testing.T) {
 	assert.Len(t, warnings, 1)
 }
 
-func TestUnknownNamesWarnedAtMostBounded(t *testing.T) {
+func TestUnknownNamesBounded(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	core, observed := observer.New(zap.WarnLevel)
-	_, consume := newTestProcessor(t, tel, zap.New(core), &Config{})
+	_, consume := newTestProcessor(t, tel, zap.New(core), createDefaultConfig().(*Config))
 	ld := plog.NewLogs()
 	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-	for i := range maxWarnedNames + 50 {
+	for i := range maxUnknownNames + 50 {
 		lrs.AppendEmpty().SetEventName("made_up_" + strings.Repeat("x", i))
 	}
+	lrs.AppendEmpty().SetEventName("made_up_")
 	consume(ld)
-	assert.Equal(t, maxWarnedNames, observed.Len())
-	assert.Equal(t, int64(maxWarnedNames+50), counterValue(t, tel, metadata.MetricUnknownEvents))
-	for _, e := range observed.All() {
+
+	named := observed.FilterFieldKey("event_name").All()
+	assert.Len(t, named, maxUnknownNames, "each tracked name is logged once")
+	for _, e := range named {
 		assert.LessOrEqual(t, len(e.ContextMap()["event_name"].(string)), maxLoggedNameLen+3)
 	}
+	assert.Len(t, observed.FilterMessageSnippet("more distinct unknown event names").All(), 1, "the limit is logged once")
+
+	byName := counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName)
+	assert.Len(t, byName, maxUnknownNames+1, "the first names, and other")
+	assert.Equal(t, int64(2), byName["made_up_"])
+	assert.Equal(t, int64(50), byName[metadata.AttrValueOther])
+	assert.Equal(t, int64(maxUnknownNames+51), counterValue(t, tel, metadata.MetricUnknownEvents))
+}
+
+// counterByAttr returns a counter's values by one attribute.
+func counterByAttr(t *testing.T, tel *componenttest.Telemetry, name, key string) map[string]int64 {
+	t.Helper()
+	m, err := tel.GetMetric(name)
+	require.NoError(t, err)
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "%s is a sum", name)
+	out := map[string]int64{}
+	for _, dp := range sum.DataPoints {
+		v, ok := dp.Attributes.Value(attribute.Key(key))
+		require.True(t, ok, "%s has %s", name, key)
+		out[v.AsString()] += dp.Value
+	}
+	return out
+}
+
+func TestEventsCountedByClass(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	_, consume := newTestProcessor(t, tel, zap.NewNop(), createDefaultConfig().(*Config))
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, name := range []string{"user_login", "user_logout", "data_access", "mystery"} {
+		lrs.AppendEmpty().SetEventName(name)
+	}
+	odd := lrs.AppendEmpty()
+	odd.SetEventName("role_rename")
+	odd.Attributes().PutInt(auditevent.AttrOCSFClassUID, 77001)
+	consume(ld)
+	assert.Equal(t, map[string]int64{"3002": 2, "6005": 1, "0": 1, metadata.AttrValueOther: 1},
+		counterByAttr(t, tel, metadata.MetricEvents, metadata.AttrClassUID), "a class no table knows counts as other")
+}
+
+func TestUnknownDrop(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, observed := observer.New(zap.WarnLevel)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Unknown = UnknownDrop
+	sink, consume := newTestProcessor(t, tel, zap.New(core), cfg)
+
+	ld := plog.NewLogs()
+	kept := ld.ResourceLogs().AppendEmpty()
+	lrs := kept.ScopeLogs().AppendEmpty().LogRecords()
+	lrs.AppendEmpty().SetEventName("mystery")
+	lrs.AppendEmpty().SetEventName("user_login")
+	lrs.AppendEmpty().SetEventName("mystery")
+	// A scope and a resource holding only unknown events go with them.
+	kept.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().SetEventName("enigma")
+	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().SetEventName("mystery")
+	// An empty scope that arrived empty is not ours to remove.
+	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	consume(ld)
+
+	require.Len(t, sink.AllLogs(), 1)
+	out := sink.AllLogs()[0]
+	assert.Equal(t, 1, out.LogRecordCount())
+	assert.Equal(t, 2, out.ResourceLogs().Len())
+	assert.Equal(t, 1, out.ResourceLogs().At(0).ScopeLogs().Len())
+	assert.Equal(t, "user_login", out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).EventName())
+	assert.Equal(t, int64(4), counterValue(t, tel, metadata.MetricDroppedEvents))
+	assert.Equal(t, map[string]int64{"mystery": 3, "enigma": 1}, counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName))
+	assert.Equal(t, map[string]int64{"3002": 1}, counterByAttr(t, tel, metadata.MetricEvents, metadata.AttrClassUID))
+	warnings := observed.FilterField(zap.String("event_name", "mystery")).All()
+	require.Len(t, warnings, 1, "dropping is never silent, and logged once per name")
+	assert.Contains(t, warnings[0].Message, "dropping")
+
+	// A batch of nothing but unknown events is not passed on at all.
+	only := plog.NewLogs()
+	only.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().SetEventName("mystery")
+	consume(only)
+	assert.Len(t, sink.AllLogs(), 1)
+	assert.Equal(t, int64(5), counterValue(t, tel, metadata.MetricDroppedEvents))
 }
 
 // benchRecords is the size of a benchmark batch.
@@ -394,9 +500,26 @@ func benchBatch(b *testing.B, tables *ocsftable.Tables) plog.Logs {
 }
 
 func BenchmarkProcessLogs(b *testing.B) {
+	benchmarkProcessLogs(b, createDefaultConfig().(*Config))
+}
+
+// BenchmarkProcessLogsStrictWithRules adds what a Security Lake deployment configures: strict
+// ids, and rules that every record is matched against (one for any name).
+func BenchmarkProcessLogsStrictWithRules(b *testing.B) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.IDMode = IDModeStrict
+	cfg.Rules = []Rule{
+		{EventName: "user_login", Attributes: map[string]any{auditevent.AttrSuccess: false}, SeverityID: ptr(severityHigh)},
+		{EventName: "data_access", Attributes: map[string]any{auditevent.AttrErrorCode: "ACCESS_DENIED"}, StatusID: ptr(statusFailure), SeverityID: ptr(severityHigh)},
+		{Attributes: map[string]any{auditevent.AttrWorkspaceID: "ws-13"}, SeverityID: ptr(severityMedium)},
+	}
+	benchmarkProcessLogs(b, cfg)
+}
+
+func benchmarkProcessLogs(b *testing.B, cfg *Config) {
 	tables, err := ocsftable.Load()
 	require.NoError(b, err)
-	c, err := newClassifier(tables, nil)
+	c, err := newClassifier(tables, cfg)
 	require.NoError(b, err)
 	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
 	require.NoError(b, err)
@@ -418,4 +541,37 @@ func BenchmarkProcessLogs(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
+}
+
+// The processor is shared by the pipeline's goroutines: the unknown-name bookkeeping must hold
+// under concurrent batches (run with -race).
+func TestConcurrentBatches(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := createDefaultConfig().(*Config)
+	cfg.Rules = []Rule{{EventName: "user_login", Attributes: map[string]any{auditevent.AttrSuccess: false}, SeverityID: ptr(severityHigh)}}
+	_, consume := newTestProcessor(t, tel, zap.NewNop(), cfg)
+	const workers, batches = 4, 40 // 160 distinct names, more than are tracked
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				ld := plog.NewLogs()
+				lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+				lrs.AppendEmpty().SetEventName(fmt.Sprintf("unknown_%d_%d", w, b))
+				lr := lrs.AppendEmpty()
+				lr.SetEventName("user_login")
+				lr.Attributes().PutBool(auditevent.AttrSuccess, false)
+				consume(ld)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(workers*batches), counterValue(t, tel, metadata.MetricUnknownEvents))
+	assert.Equal(t, int64(workers*batches), counterValue(t, tel, metadata.MetricClassifiedEvents))
+	byName := counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName)
+	assert.Len(t, byName, maxUnknownNames+1)
+	assert.Equal(t, int64(workers*batches-maxUnknownNames), byName[metadata.AttrValueOther])
 }

@@ -80,6 +80,10 @@ type Classification struct {
 type Tables struct {
 	// GoodData holds the 69 events of GoodData's documentation, in its order.
 	GoodData []Classification
+	// GoodDataStrict is GoodData row for row with only OCSF ids: events in GoodData's own
+	// classes 99001-99007 take the table's standard alternative (std_alt_* columns), the rest
+	// are as in GoodData.
+	GoodDataStrict []Classification
 	// Airkit holds Airkit's 45 event types, in its order.
 	Airkit  []Classification
 	classes map[int64]*Class
@@ -89,6 +93,16 @@ type Tables struct {
 func (t *Tables) Class(uid int64) (*Class, bool) {
 	c, ok := t.classes[uid]
 	return c, ok
+}
+
+// ClassUIDs returns the uids of every class the tables know, in order.
+func (t *Tables) ClassUIDs() []int64 {
+	uids := make([]int64, 0, len(t.classes))
+	for uid := range t.classes {
+		uids = append(uids, uid)
+	}
+	slices.Sort(uids)
+	return uids
 }
 
 // Errors of Classify, so that callers can tell which configuration key is wrong.
@@ -172,7 +186,7 @@ func load() (*Tables, error) {
 	if err = loadActivities(t.classes); err != nil {
 		return nil, err
 	}
-	if t.GoodData, err = loadGoodData(t.classes); err != nil {
+	if t.GoodData, t.GoodDataStrict, err = loadGoodData(t.classes); err != nil {
 		return nil, err
 	}
 	if t.Airkit, err = loadAirkit(t); err != nil {
@@ -275,21 +289,23 @@ func loadActivities(classes map[int64]*Class) error {
 	return nil
 }
 
-func loadGoodData(classes map[int64]*Class) ([]Classification, error) {
-	f, err := readCSV("gooddata_events.csv", "eventName", "category_uid", "class_uid", "activity_id", "activity_name", "type_uid", "class_name")
+func loadGoodData(classes map[int64]*Class) (source, strict []Classification, err error) {
+	f, err := readCSV("gooddata_events.csv", "eventName", "category_uid", "class_uid", "activity_id", "activity_name", "type_uid", "class_name",
+		"std_alt_class_uid", "std_alt_activity_id", "std_alt_type_name")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]Classification, 0, len(f.rows))
+	source = make([]Classification, 0, len(f.rows))
+	strict = make([]Classification, 0, len(f.rows))
 	seen := map[string]bool{}
 	for _, row := range f.rows {
 		e, err := readEventRow(f, row, "eventName", seen)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if e.cat == CustomCategoryUID {
 			if err := addCustomClass(f, row, classes, e.class); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if !e.hasActivity {
@@ -299,11 +315,62 @@ func loadGoodData(classes map[int64]*Class) ([]Classification, error) {
 		}
 		c, err := classifyRow(f, row, classes, e.name, e.cat, e.class, e.activity)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, c)
+		alt, err := standardAlternative(f, row, classes, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		source = append(source, c)
+		strict = append(strict, alt)
 	}
-	return out, nil
+	return source, strict, nil
+}
+
+// standardAlternative returns the row's classification in standard OCSF classes: the std_alt_*
+// columns for an event in one of GoodData's own classes (which must have them, or a strict
+// consumer would get a non-OCSF id), the row's own classification otherwise.
+func standardAlternative(f *csvFile, row csvRow, classes map[int64]*Class, c Classification) (Classification, error) {
+	altClass, hasClass, err := f.int(row, "std_alt_class_uid")
+	if err != nil {
+		return Classification{}, err
+	}
+	altActivity, hasActivity, err := f.int(row, "std_alt_activity_id")
+	if err != nil {
+		return Classification{}, err
+	}
+	custom := classes[c.ClassUID].Custom
+	switch {
+	case !hasClass && !hasActivity && !custom:
+		return c, nil
+	case !hasClass || !hasActivity:
+		return Classification{}, f.errorf(row, "%s: give both std_alt_class_uid and std_alt_activity_id (required for GoodData's own class %d)", c.EventName, c.ClassUID)
+	}
+	class, ok := classes[altClass]
+	if !ok || class.Custom {
+		return Classification{}, f.errorf(row, "%s: std_alt_class_uid %d is not an OCSF class", c.EventName, altClass)
+	}
+	typeName, label := splitAltTypeName(f.get(row, "std_alt_type_name"))
+	tables := &Tables{classes: classes}
+	alt, err := tables.Classify(c.EventName, altClass, altActivity, label)
+	if err != nil {
+		return Classification{}, f.errorf(row, "%s: standard alternative: %v", c.EventName, err)
+	}
+	if typeName != alt.TypeName {
+		return Classification{}, f.errorf(row, "%s: std_alt_type_name %q is not %q", c.EventName, typeName, alt.TypeName)
+	}
+	return alt, nil
+}
+
+// splitAltTypeName splits "Entity Management: Other (activity_name='Cache invalidated')" into the
+// type name and the activity label the table gives for activity 99 Other.
+func splitAltTypeName(s string) (typeName, label string) {
+	const open, closing = " (activity_name='", "')"
+	i := strings.Index(s, open)
+	if i < 0 || !strings.HasSuffix(s, closing) {
+		return s, ""
+	}
+	return s[:i], s[i+len(open) : len(s)-len(closing)]
 }
 
 // eventRow is what every event table gives: the event name and its category, class and

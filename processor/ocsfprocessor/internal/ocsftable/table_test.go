@@ -262,3 +262,64 @@ func find(cs []Classification, name string) *Classification {
 	}
 	return nil
 }
+
+func TestGoodDataStrictRowForRow(t *testing.T) {
+	tables, err := Load()
+	require.NoError(t, err)
+	rows := readCSVRows(t, "gooddata_events.csv")
+	require.Len(t, tables.GoodDataStrict, len(rows))
+	alternatives := 0
+	for i, row := range rows {
+		got := tables.GoodDataStrict[i]
+		name := row["eventName"]
+		assert.Equal(t, name, got.EventName)
+		class, ok := tables.Class(got.ClassUID)
+		require.True(t, ok, name)
+		assert.False(t, class.Custom, "%s: strict ids are OCSF's", name)
+		if row["std_alt_class_uid"] == "" {
+			assert.Equal(t, tables.GoodData[i], got, "%s: an event in an OCSF class keeps its classification", name)
+			continue
+		}
+		alternatives++
+		assert.Equal(t, atoi(t, row["std_alt_class_uid"]), got.ClassUID, name)
+		assert.Equal(t, atoi(t, row["std_alt_activity_id"]), got.ActivityID, name)
+		assert.Equal(t, got.ClassUID*100+got.ActivityID, got.TypeUID, name)
+		assert.True(t, strings.HasPrefix(row["std_alt_type_name"], got.TypeName), name)
+	}
+	assert.Equal(t, 40, alternatives, "the 40 events in GoodData's own classes have a standard alternative")
+	cache := find(tables.GoodDataStrict, "DATASOURCE_CACHE_INVALIDATE")
+	require.NotNil(t, cache)
+	assert.Equal(t, "Cache invalidated", cache.ActivityName, "the label the table gives for activity Other")
+}
+
+func TestSplitAltTypeName(t *testing.T) {
+	for _, tt := range []struct{ in, typeName, label string }{
+		{"Entity Management: Create", "Entity Management: Create", ""},
+		{"Entity Management: Other (activity_name='Cache invalidated')", "Entity Management: Other", "Cache invalidated"},
+		{"Entity Management: Other (activity_name='x'", "Entity Management: Other (activity_name='x'", ""},
+	} {
+		typeName, label := splitAltTypeName(tt.in)
+		assert.Equal(t, [2]string{tt.typeName, tt.label}, [2]string{typeName, label}, tt.in)
+	}
+}
+
+// sharedReference is where the project keeps the OCSF reference tables that data/ copies.
+const sharedReference = "/work/shared/ocsf"
+
+// The embedded tables must be the shared reference tables, byte for byte: a fix made in one place
+// and not the other would classify differently from what the reference documents.
+func TestDataIsTheSharedReference(t *testing.T) {
+	if _, err := os.Stat(sharedReference); err != nil {
+		t.Skipf("shared OCSF reference tables not available at %s (%v); nothing to compare data/ with", sharedReference, err)
+	}
+	entries, err := dataFS.ReadDir("data")
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		embedded, err := dataFS.ReadFile("data/" + e.Name())
+		require.NoError(t, err)
+		shared, err := os.ReadFile(filepath.Join(sharedReference, e.Name()))
+		require.NoError(t, err, "data/%s has no counterpart in %s", e.Name(), sharedReference)
+		assert.Equal(t, string(shared), string(embedded), "data/%s differs from %s; copy it again", e.Name(), sharedReference)
+	}
+}
