@@ -60,8 +60,9 @@ run: $(COLLECTOR) $(VERSITYGW)
 test: $(COLLECTOR) $(VERSITYGW) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# The ocsf processor against the contrib transform processor (OTTL) is a nested module, so that
-# the transform processor's dependencies stay out of ours: ./... does not reach it.
+# The comparisons with the stock processors (ocsf against the contrib transform processor, mask
+# against the contrib redaction processor) are nested modules, so that the contrib dependencies
+# stay out of ours: ./... does not reach them.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd processor/ocsfprocessor/internal/benchcompare && $(GO) test -run '^TestSameClassification$$' -bench . -benchmem
