@@ -40,6 +40,19 @@ func TestLoadConfig(t *testing.T) {
 			`extra_keys[0]: "-" is empty once normalised`,
 		}},
 		{name: "misspelt_key", wantUnmarshalErr: "extra_key"},
+		{name: "styles", expected: &Config{
+			Replacement: "[MASKED]",
+			Style:       StylePartial,
+			Rules:       map[string]RuleConfig{"jwt": {Style: StyleHMAC}, "key": {Style: StyleRedact}},
+			HMACKeyEnv:  "MASK_HMAC_KEY",
+		}},
+		{name: "bad_style", wantUnmarshalErr: `unknown style "hash": use redact, partial or hmac`},
+		{name: "style_problems", wantErrs: []string{
+			`replacement: must not start with "hmac:"`,
+			"rules.jwtt: unknown rule; known: key, aws_access_key_id,",
+			"style: hmac needs a key: set hmac_key_env",
+		}},
+		{name: "two_hmac_keys", wantErrs: []string{"hmac_key_env, hmac_key_file: set one, not both"}},
 	}
 	for _, tt := range tests {
 		id := component.NewIDWithName(metadata.Type, tt.name)

@@ -1,7 +1,9 @@
-// Package maskprocessor provides the `mask` processor, which replaces the values stored under
-// credential-like keys (password, clientSecret, X-Api-Key, ...) at any depth of a log record's
-// attributes and body, so that no secret reaches an S3 object, a log line or an error. It
-// matches keys, never values, and knows nothing of OCSF, receivers or S3.
+// Package maskprocessor provides the `mask` processor, which masks secrets at any depth of a log
+// record's attributes and body, so that no secret reaches an S3 object, a log line or an error:
+// the values stored under credential-like keys (password, clientSecret, X-Api-Key, ...) and,
+// whatever the key, the secrets recognisable inside strings (cloud keys, tokens, JWTs, PEM
+// blocks, URL and connection string passwords, password=... in text and JSON). It knows nothing
+// of OCSF, receivers or S3.
 package maskprocessor
 
 import (
@@ -31,7 +33,7 @@ func createDefaultConfig() component.Config {
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
 	oCfg := cfg.(*Config)
-	m, err := oCfg.compile()
+	m, mk, err := oCfg.compile()
 	if err != nil {
 		return nil, fmt.Errorf("mask processor: %w", err)
 	}
@@ -39,7 +41,7 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, fmt.Errorf("mask processor: create metrics: %w", err)
 	}
-	p := newMaskProcessor(m, oCfg.Replacement, tb, set.Logger)
+	p := newMaskProcessor(m, mk, tb, set.Logger)
 	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}))
 }

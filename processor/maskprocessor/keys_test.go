@@ -46,7 +46,7 @@ var identifierKeys = []string{
 
 func defaultMatcher(t *testing.T) *matcher {
 	t.Helper()
-	m, err := (&Config{Replacement: DefaultReplacement}).compile()
+	m, _, err := (&Config{Replacement: DefaultReplacement}).compile()
 	require.NoError(t, err)
 	return m
 }
@@ -87,7 +87,7 @@ func TestNormalise(t *testing.T) {
 }
 
 func TestExtraAndAllowKeys(t *testing.T) {
-	m, err := (&Config{
+	m, _, err := (&Config{
 		Replacement: DefaultReplacement,
 		ExtraKeys:   []string{"PIN_Code", "otp"},
 		AllowKeys:   []string{"next_page_token", "Set-Cookie"},
@@ -110,7 +110,7 @@ func TestExtraAndAllowKeys(t *testing.T) {
 }
 
 func TestMatcherDoesNotAllocate(t *testing.T) {
-	m, err := (&Config{Replacement: DefaultReplacement, AllowKeys: []string{"secret_hint"}}).compile()
+	m, _, err := (&Config{Replacement: DefaultReplacement, AllowKeys: []string{"secret_hint"}}).compile()
 	require.NoError(t, err)
 	var scratch []byte
 	m.isCredentialKey("warm_up_the_scratch_buffer_password", &scratch)
@@ -151,7 +151,7 @@ func TestMatcherFollowsTheRule(t *testing.T) {
 		{Replacement: DefaultReplacement},
 		{Replacement: DefaultReplacement, ExtraKeys: []string{"pin", "otp2", "clé_secrète", "x"}, AllowKeys: []string{"next_page_token", "ox"}},
 	} {
-		m, err := cfg.compile()
+		m, _, err := cfg.compile()
 		require.NoError(t, err)
 		terms, _ := normaliseAll(append(append([]string(nil), defaultTerms...), cfg.ExtraKeys...))
 		allow, _ := normaliseAll(cfg.AllowKeys)
@@ -207,7 +207,7 @@ var recordKeys = []string{
 }
 
 func BenchmarkIsCredentialKey(b *testing.B) {
-	m, err := (&Config{Replacement: DefaultReplacement}).compile()
+	m, _, err := (&Config{Replacement: DefaultReplacement}).compile()
 	require.NoError(b, err)
 	var scratch []byte
 	for b.Loop() {

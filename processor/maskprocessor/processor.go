@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/auditship/auditship/internal/auditevent"
@@ -14,29 +16,33 @@ import (
 )
 
 type maskProcessor struct {
-	matcher     *matcher
-	replacement string
-	telemetry   *metadata.TelemetryBuilder
-	logger      *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	// ruleAttrs are the metric attributes of each rule, built once.
+	ruleAttrs [numRules]metric.AddOption
+	logger    *zap.Logger
 	// walkers keeps scratch buffers across batches; a walker serves one batch at a time.
 	walkers sync.Pool
 }
 
-func newMaskProcessor(m *matcher, replacement string, tb *metadata.TelemetryBuilder, logger *zap.Logger) *maskProcessor {
-	p := &maskProcessor{matcher: m, replacement: replacement, telemetry: tb, logger: logger}
-	p.walkers.New = func() any { return &walker{m: m, replacement: replacement} }
+func newMaskProcessor(m *matcher, mk *masker, tb *metadata.TelemetryBuilder, logger *zap.Logger) *maskProcessor {
+	p := &maskProcessor{telemetry: tb, logger: logger}
+	for r := range numRules {
+		p.ruleAttrs[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String(metadata.AttributeRule, ruleNames[r])))
+	}
+	p.walkers.New = func() any { return &walker{m: m, mk: mk} }
 	return p
 }
 
-// processLogs masks every record in place and marks it with mask.count. It never fails and never
-// drops a record.
+// processLogs masks every record in place and marks it with mask.count and mask.rules. It never
+// fails and never drops a record.
 func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	w := p.walkers.Get().(*walker)
 	defer p.walkers.Put(w)
 	// Checked per batch, not at creation, because the log level can change at run time.
 	debug := p.logger.Core().Enabled(zap.DebugLevel)
 	w.trackPaths = debug
-	var values, records int64
+	w.perRule = [numRules]int64{}
+	var records int64
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -46,20 +52,25 @@ func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Log
 					continue
 				}
 				records++
-				values += int64(n)
 				addMaskCount(lr.Attributes(), n)
+				addMaskRules(lr.Attributes(), w.fired)
 				if debug {
-					// Paths and the event name only: never a value.
+					// Paths, rules and the event name only: never a value.
 					p.logger.Debug("masked credential values",
 						zap.String("event_name", lr.EventName()),
 						zap.Int("count", n),
+						zap.Strings("rules", w.fired.names(nil)),
 						zap.Strings("paths", slices.Clone(w.paths)))
 				}
 			}
 		}
 	}
-	if values > 0 {
-		p.telemetry.MaskedValues.Add(ctx, values)
+	if records > 0 {
+		for r, n := range w.perRule {
+			if n > 0 {
+				p.telemetry.MaskedValues.Add(ctx, n, p.ruleAttrs[r])
+			}
+		}
 		p.telemetry.MaskedRecords.Add(ctx, records)
 	}
 	return ld, nil
@@ -75,4 +86,34 @@ func addMaskCount(attrs pcommon.Map, n int) {
 		count += v.Int()
 	}
 	v.SetInt(count)
+}
+
+// addMaskRules merges the names of the fired rules into the record's mask.rules, a sorted slice
+// of distinct names, keeping those of an earlier pass; a mask.rules of another type is replaced.
+func addMaskRules(attrs pcommon.Map, fired ruleSet) {
+	v, ok := attrs.GetOrPutEmpty(auditevent.AttrMaskRules)
+	var names []string
+	if ok && v.Type() == pcommon.ValueTypeSlice {
+		for _, e := range v.Slice().All() {
+			names = append(names, e.AsString())
+		}
+	}
+	names = fired.names(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	s := v.SetEmptySlice()
+	s.EnsureCapacity(len(names))
+	for _, name := range names {
+		s.AppendEmpty().SetStr(name)
+	}
+}
+
+// names appends the names of the rules in s to dst.
+func (s ruleSet) names(dst []string) []string {
+	for r := range numRules {
+		if s.has(r) {
+			dst = append(dst, ruleNames[r])
+		}
+	}
+	return dst
 }

@@ -14,6 +14,10 @@ const (
 	MetricMaskedRecords = "otelcol_processor_mask_masked_records"
 )
 
+// AttributeRule names the rule that found a masked value; its values are the processor's rule
+// names, a closed set.
+const AttributeRule = "rule"
+
 // Meter returns the processor's meter.
 func Meter(settings component.TelemetrySettings) metric.Meter {
 	return settings.MeterProvider.Meter(ScopeName)
@@ -21,7 +25,7 @@ func Meter(settings component.TelemetrySettings) metric.Meter {
 
 // TelemetryBuilder holds the processor's instruments.
 type TelemetryBuilder struct {
-	// MaskedValues counts the values replaced.
+	// MaskedValues counts the values replaced, by rule.
 	MaskedValues metric.Int64Counter
 	// MaskedRecords counts the records in which at least one value was replaced.
 	MaskedRecords metric.Int64Counter
@@ -33,7 +37,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	var b TelemetryBuilder
 	var err, errs error
 	b.MaskedValues, err = meter.Int64Counter(MetricMaskedValues,
-		metric.WithDescription("Number of values under credential keys replaced by the mask processor."),
+		metric.WithDescription("Number of secrets the mask processor replaced, by the rule that found them."),
 		metric.WithUnit("{value}"))
 	errs = errors.Join(errs, err)
 	b.MaskedRecords, err = meter.Int64Counter(MetricMaskedRecords,

@@ -1,0 +1,185 @@
+package maskprocessor
+
+import (
+	"slices"
+	"strings"
+)
+
+// span is a secret found inside a string: s[start:end], found by rule. quote asks for the
+// masked form to be quoted, for a bare JSON number under a quoted credential key, so that a
+// JSON-encoded string stays valid JSON.
+type span struct {
+	start, end int
+	rule       rule
+	quote      bool
+}
+
+// Bytes whose presence lets a family of detectors run. A string is scanned once to learn which
+// of them it holds; the detectors whose bytes are absent cost nothing, and no regular
+// expression runs at all.
+const (
+	hasColon uint16 = 1 << iota
+	hasEquals
+	hasUnderscore
+	hasDash
+	hasSpace
+	hasUpperA
+	hasUpperJ
+	hasDot
+	hasAt
+	hasSlash
+	hasQuote
+)
+
+var triggerBits = func() (t [256]uint16) {
+	t[':'], t['='], t['_'], t['-'], t[' '] = hasColon, hasEquals, hasUnderscore, hasDash, hasSpace
+	t['A'], t['J'], t['.'], t['@'], t['/'], t['"'] = hasUpperA, hasUpperJ, hasDot, hasAt, hasSlash, hasQuote
+	return t
+}()
+
+// Shortest strings each detector can match; shorter strings are not searched.
+const (
+	minAssignment = len("pwd=x")
+	minURL        = len("a://u:p@h")
+	minBearer     = len("Basic ") + minBearerValue
+	minAWSKeyID   = 20
+	minToken      = 20
+	minJWT        = 30
+	minPEM        = 40
+	minHighEntr   = highEntropyMinRun + len("token")
+)
+
+// detect sets w.spans to the secrets in s, sorted by start, without overlaps.
+func (w *walker) detect(s string) {
+	w.spans = w.spans[:0]
+	if len(s) < minAssignment {
+		return
+	}
+	var bits uint16
+	for i := 0; i < len(s); i++ {
+		bits |= triggerBits[s[i]]
+	}
+	// Specific detectors first: where two find the same secret, the first one names it.
+	if bits&hasUpperA != 0 && len(s) >= minAWSKeyID {
+		w.detectAWSAndGoogle(s)
+	}
+	if bits&(hasUpperJ|hasDot) == hasUpperJ|hasDot && len(s) >= minJWT {
+		w.detectJWT(s)
+	}
+	if bits&hasDash != 0 && len(s) >= minPEM {
+		w.detectPEM(s)
+	}
+	if len(s) >= minToken {
+		if bits&hasUnderscore != 0 {
+			w.detectGitHub(s)
+			w.detectStripe(s)
+		}
+		if bits&hasDash != 0 {
+			w.detectGitLab(s)
+			w.detectSlackToken(s)
+		}
+		if bits&hasSlash != 0 {
+			w.detectSlackWebhook(s)
+		}
+	}
+	if bits&hasSpace != 0 && len(s) >= minBearer {
+		w.detectBearer(s)
+	}
+	if bits&(hasColon|hasAt) == hasColon|hasAt && len(s) >= minURL {
+		w.detectURLPassword(s)
+	}
+	if bits&(hasColon|hasEquals|hasQuote) != 0 {
+		w.detectAssignments(s)
+	}
+	// A credential word is separated from the run after it by a space, a colon or an equals
+	// sign; without one, the word would be part of the run.
+	if len(s) >= minHighEntr && bits&(hasSpace|hasColon|hasEquals) != 0 {
+		w.detectHighEntropy(s)
+	}
+	if len(w.spans) > 1 {
+		w.dropOverlaps()
+	}
+}
+
+// add records a secret unless it is empty or already masked.
+func (w *walker) add(s string, start, end int, r rule) {
+	if start >= end || w.mk.looksMasked(s[start:end]) {
+		return
+	}
+	w.spans = append(w.spans, span{start: start, end: end, rule: r})
+	if r == ruleAWSAccessKeyID {
+		w.awsKeyIDSeen = true
+	}
+}
+
+// dropOverlaps keeps, of overlapping spans, the one found first, since the specific detectors
+// run first, and sorts the rest by start.
+func (w *walker) dropOverlaps() {
+	kept := w.spans[:0]
+	for _, sp := range w.spans {
+		if !slices.ContainsFunc(kept, func(k span) bool { return sp.start < k.end && k.start < sp.end }) {
+			kept = append(kept, sp)
+		}
+	}
+	slices.SortFunc(kept, func(a, b span) int { return a.start - b.start })
+	w.spans = kept
+}
+
+// applySpans returns s with every span masked, appended to w.buf.
+func (w *walker) applySpans(s string) []byte {
+	w.buf = w.buf[:0]
+	last := 0
+	for _, sp := range w.spans {
+		w.buf = append(w.buf, s[last:sp.start]...)
+		if sp.quote {
+			w.buf = append(w.buf, '"')
+		}
+		w.buf = w.mk.appendMasked(w.buf, sp.rule, s[sp.start:sp.end], &w.mac)
+		if sp.quote {
+			w.buf = append(w.buf, '"')
+		}
+		last = sp.end
+	}
+	return append(w.buf, s[last:]...)
+}
+
+func isAlnum(b byte) bool { return isDigit(b) || isUpper(b) || isLower(b) }
+func isUpper(b byte) bool { return 'A' <= b && b <= 'Z' }
+func isLower(b byte) bool { return 'a' <= b && b <= 'z' }
+
+// boundaryBefore reports whether a token may start at s[i]: a letter or digit before it would
+// make it the tail of a longer word.
+func boundaryBefore(s string, i int) bool { return i == 0 || !isAlnum(s[i-1]) }
+
+// runEnd returns the end of the run of bytes from i on that ok accepts.
+func runEnd(s string, i int, ok func(byte) bool) int {
+	for i < len(s) && ok(s[i]) {
+		i++
+	}
+	return i
+}
+
+// hasFoldPrefix reports whether s starts with prefix, ASCII case folded; prefix is lower case.
+func hasFoldPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// indexes calls found with every index of sub in s.
+func indexes(s, sub string, found func(i int)) {
+	for off := 0; ; {
+		i := strings.Index(s[off:], sub)
+		if i < 0 {
+			return
+		}
+		found(off + i)
+		off += i + 1
+	}
+}
