@@ -23,6 +23,14 @@ type Config struct {
 	// AllowKeys are keys never masked, compared after normalisation (so api_key_hint also allows
 	// apiKeyHint). They win over every term. Default: none.
 	AllowKeys []string `mapstructure:"allow_keys"`
+	// AllowPaths are paths whose values, and everything beneath them, are never masked by any
+	// rule. A path is written as the debug log writes it, without array indices: "attributes."
+	// and an attribute's key, or "body", then ".key" for each nested map key; an array's
+	// elements have no segment of their own, so "body.items.etag" is the etag of every map in
+	// the items array. Paths are compared as text, so "attributes.db.password" is both the
+	// attribute named db.password and the key password of a map attribute named db. Default:
+	// none.
+	AllowPaths []string `mapstructure:"allow_paths"`
 	// Replacement is the string a masked value becomes. Default: "[MASKED]".
 	Replacement string `mapstructure:"replacement"`
 	// Style is how every rule masks unless Rules says otherwise: redact, partial or hmac.
@@ -64,6 +72,11 @@ func (c *Config) Validate() error {
 	for _, i := range empty {
 		errs = append(errs, fmt.Errorf("allow_keys[%d]: %q is empty once normalised (lower case, without _ - . and spaces)", i, c.AllowKeys[i]))
 	}
+	for i, p := range c.AllowPaths {
+		if err := validatePath(p); err != nil {
+			errs = append(errs, fmt.Errorf("allow_paths[%d]: %q %w", i, p, err))
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Rules)) {
 		if _, ok := ruleByName(name); !ok {
 			errs = append(errs, fmt.Errorf("rules.%s: unknown rule; known: %s", name, strings.Join(ruleNames[:], ", ")))
@@ -76,6 +89,22 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("style: hmac needs a key: set hmac_key_env (an environment variable's name) or hmac_key_file (a path)"))
 	}
 	return errors.Join(errs...)
+}
+
+// validatePath reports what is wrong with an allow_paths entry; the error completes a sentence
+// whose subject is the path.
+func validatePath(p string) error {
+	switch {
+	case p == "":
+		return errors.New("is empty")
+	case p != "body" && !strings.HasPrefix(p, "body.") && !strings.HasPrefix(p, "attributes."):
+		return errors.New(`must be "body" or start with "body." or "attributes."`)
+	case strings.ContainsAny(p, "[]"):
+		return errors.New("holds an array index: array elements have no segment of their own, so write body.items.etag for body.items[0].etag")
+	case slices.Contains(strings.Split(p, "."), ""):
+		return errors.New("has an empty segment")
+	}
+	return nil
 }
 
 // styleOf is the style of rule r: its own, else the processor's, else redact.
@@ -136,5 +165,12 @@ func (c *Config) compile() (*matcher, *masker, error) {
 		}
 		mk.hmacKey = key
 	}
-	return newMatcher(terms, allow), mk, nil
+	m := newMatcher(terms, allow)
+	if len(c.AllowPaths) > 0 {
+		m.allowPaths = make(map[string]struct{}, len(c.AllowPaths))
+		for _, p := range c.AllowPaths {
+			m.allowPaths[p] = struct{}{}
+		}
+	}
+	return m, mk, nil
 }

@@ -27,6 +27,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "custom", expected: &Config{
 			ExtraKeys:   []string{"pin_code", "otp", "X-Signature"},
 			AllowKeys:   []string{"next_page_token", "api_key_hint"},
+			AllowPaths:  []string{"attributes.cursor", "body.items.etag"},
 			Replacement: "***",
 		}},
 		{name: "empty_replacement", wantErrs: []string{"replacement: must not be empty"}},
@@ -34,6 +35,12 @@ func TestLoadConfig(t *testing.T) {
 			`extra_keys[1]: "__" is empty once normalised`,
 			`extra_keys[2]: "" is empty once normalised`,
 			`allow_keys[0]: " . " is empty once normalised`,
+		}},
+		{name: "bad_paths", wantErrs: []string{
+			`allow_paths[0]: "" is empty`,
+			`allow_paths[1]: "resource.x" must be "body" or start with "body." or "attributes."`,
+			`allow_paths[2]: "body..x" has an empty segment`,
+			`allow_paths[3]: "body.items[0].etag" holds an array index`,
 		}},
 		{name: "many_problems", wantErrs: []string{
 			"replacement: must not be empty",

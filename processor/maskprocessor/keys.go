@@ -66,6 +66,9 @@ type matcher struct {
 	edges []int32
 	// allow holds the normalised keys that are never masked; only looked up on a hit.
 	allow map[string]struct{}
+	// allowPaths holds allow_paths, without array indices, as the walker writes them; nil when
+	// none, so that a record is walked without building the path.
+	allowPaths map[string]struct{}
 }
 
 const (

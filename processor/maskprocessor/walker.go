@@ -36,15 +36,48 @@ type walker struct {
 	trackPaths bool
 	path       []byte
 	paths      []string
+	// apath is the path matched against allow_paths: the debug path without array indices. It
+	// is built only when allow_paths is set, in a buffer reused from record to record.
+	apath []byte
+}
+
+// push appends key k to the paths being tracked and returns the marks pop restores.
+func (w *walker) push(k string) (mark, amark int) {
+	mark, amark = len(w.path), len(w.apath)
+	if w.trackPaths {
+		w.path = append(append(w.path, '.'), k...)
+	}
+	if w.m.allowPaths != nil {
+		w.apath = append(append(w.apath, '.'), k...)
+	}
+	return mark, amark
+}
+
+func (w *walker) pop(mark, amark int) {
+	w.path, w.apath = w.path[:mark], w.apath[:amark]
+}
+
+// allowed reports whether the value at the current path is in allow_paths, and so is left alone
+// with everything beneath it.
+func (w *walker) allowed() bool {
+	if w.m.allowPaths == nil {
+		return false
+	}
+	_, ok := w.m.allowPaths[string(w.apath)] // no allocation: the compiler looks the bytes up
+	return ok
 }
 
 // walkRecord masks attrs and body and returns how many secrets it masked.
 func (w *walker) walkRecord(attrs pcommon.Map, body pcommon.Value) int {
 	w.masked, w.fired, w.awsKeyIDSeen = 0, 0, false
 	w.path = append(w.path[:0], "attributes"...)
+	w.apath = append(w.apath[:0], "attributes"...)
 	w.walkMap(attrs, false)
 	w.path = append(w.path[:0], "body"...)
-	w.walkValue(body)
+	w.apath = append(w.apath[:0], "body"...)
+	if !w.allowed() {
+		w.walkValue(body)
+	}
 	return w.masked
 }
 
@@ -76,33 +109,32 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 			pairKey, pairValue, hasPairValue = k, v, true
 			continue
 		}
-		mark := len(w.path)
-		if w.trackPaths {
-			w.path = append(append(w.path, '.'), k...)
-		}
-		if w.m.isCredentialKey(k, &w.scratch) {
+		mark, amark := w.push(k)
+		allowed := w.allowed()
+		if !allowed && w.m.isCredentialKey(k, &w.scratch) {
 			w.maskAll(v)
-			w.path = w.path[:mark]
+			w.pop(mark, amark)
 			continue
 		}
 		if pairs && (k == "name" || k == "key" || k == "Name" || k == "Key") &&
 			v.Type() == pcommon.ValueTypeStr && w.m.isCredentialKey(v.Str(), &w.scratch) {
 			pairIsCredential = true
 		}
-		w.walkValue(v)
-		w.path = w.path[:mark]
+		if !allowed {
+			w.walkValue(v)
+		}
+		w.pop(mark, amark)
 	}
 	if hasPairValue {
-		mark := len(w.path)
-		if w.trackPaths {
-			w.path = append(append(w.path, '.'), pairKey...)
-		}
-		if pairIsCredential {
+		mark, amark := w.push(pairKey)
+		switch {
+		case w.allowed():
+		case pairIsCredential:
 			w.maskAll(pairValue)
-		} else {
+		default:
 			w.walkValue(pairValue)
 		}
-		w.path = w.path[:mark]
+		w.pop(mark, amark)
 	}
 	if w.awsKeyIDSeen {
 		w.maskAWSSecretKeys(m)
@@ -117,12 +149,11 @@ func (w *walker) maskAWSSecretKeys(m pcommon.Map) {
 		if v.Type() != pcommon.ValueTypeStr || !isAWSSecretKey(v.Str()) {
 			continue
 		}
-		mark := len(w.path)
-		if w.trackPaths {
-			w.path = append(append(w.path, '.'), k...)
+		mark, amark := w.push(k)
+		if !w.allowed() {
+			w.maskStr(v, ruleAWSSecretAccessKey)
 		}
-		w.maskStr(v, ruleAWSSecretAccessKey)
-		w.path = w.path[:mark]
+		w.pop(mark, amark)
 	}
 }
 
@@ -197,12 +228,11 @@ func (w *walker) maskAll(v pcommon.Value) {
 	switch v.Type() {
 	case pcommon.ValueTypeMap:
 		for k, child := range v.Map().All() {
-			mark := len(w.path)
-			if w.trackPaths {
-				w.path = append(append(w.path, '.'), k...)
+			mark, amark := w.push(k)
+			if !w.allowed() {
+				w.maskAll(child)
 			}
-			w.maskAll(child)
-			w.path = w.path[:mark]
+			w.pop(mark, amark)
 		}
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
