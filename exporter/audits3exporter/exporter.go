@@ -414,27 +414,9 @@ func (e *logsExporter) pendingCounts() (batches, held int64) {
 
 // verify writes a test object to every configured destination and reports every failure.
 func (e *logsExporter) verify(ctx context.Context) error {
-	tpl, err := objectkey.CompileVerify(e.cfg.VerifyKey)
+	results, err := verifyDestinations(ctx, e.cfg, e.pool, e.routes)
 	if err != nil {
-		return fmt.Errorf("verify_key: %w", err)
+		return err
 	}
-	var errs []error
-	for org, rc := range e.routes.destinations() {
-		name := "route " + org
-		if org == "" {
-			// The default destination serves every tenant without a route; its test object
-			// is named for none of them.
-			name, org = "default destination", verifyDefaultOrg
-		}
-		dest, err := e.pool.Get(ctx, org, rc.destination())
-		if err != nil {
-			errs = append(errs, fmt.Errorf("verify %s: %w", name, err))
-			continue
-		}
-		key := string(tpl.Append(nil, org, time.Now()))
-		if err := dest.Verify(ctx, key); err != nil {
-			errs = append(errs, fmt.Errorf("verify %s: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
+	return verifyError(results)
 }

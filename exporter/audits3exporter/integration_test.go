@@ -247,14 +247,14 @@ func TestS3OutageLosesNothing(t *testing.T) {
 }
 
 // TestLeastPrivilege ships and verifies as a user with GoodData's four permissions and as one
-// with s3:PutObject alone (Airkit's policy).
+// with s3:PutObject alone (Airkit's policy): the policies of deploy/aws, as customers get them,
+// with their placeholders filled in.
 func TestLeastPrivilege(t *testing.T) {
 	srv := s3test.Start(t)
 	srv.CreateUser(t, "WRITER", "WRITERSECRET")
 	policies := map[string]string{
 		"four-permissions": s3test.WriterPolicy("four-permissions", "WRITER"),
-		"put-object-only": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["WRITER"]},` +
-			`"Action":["s3:PutObject"],"Resource":["arn:aws:s3:::put-object-only/*"]}]}`,
+		"put-object-only":  s3test.PutObjectOnlyPolicy("put-object-only", "WRITER"),
 	}
 	for bucket, policy := range policies {
 		t.Run(bucket, func(t *testing.T) {

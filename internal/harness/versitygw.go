@@ -16,6 +16,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	deployaws "github.com/auditship/auditship/deploy/aws"
 )
 
 const (
@@ -211,15 +213,30 @@ func (s *S3Server) PutBucketPolicy(ctx context.Context, bucket, policy string) e
 	return nil
 }
 
-// WriterPolicy is the bucket policy GoodData asks its customers for: principal may put objects,
-// list the bucket, get its location and abort multipart uploads, and nothing else (in
-// particular not s3:GetObject).
+// WriterPolicy is the bucket policy GoodData asks its customers for, as deploy/aws gives it to
+// customers (bucket-policy-four-permissions.json): principal may put objects, list the bucket,
+// get its location and abort multipart uploads, and nothing else (in particular not
+// s3:GetObject).
 func WriterPolicy(bucket, principal string) string {
-	return `{"Version":"2012-10-17","Statement":[` +
-		`{"Effect":"Allow","Principal":{"AWS":["` + principal + `"]},` +
-		`"Action":["s3:PutObject","s3:AbortMultipartUpload"],"Resource":["arn:aws:s3:::` + bucket + `/*"]},` +
-		`{"Effect":"Allow","Principal":{"AWS":["` + principal + `"]},` +
-		`"Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":["arn:aws:s3:::` + bucket + `"]}]}`
+	return mustRender(deployaws.Render(deployaws.BucketPolicyFourPermissions,
+		map[string]string{"BUCKET": bucket, "VENDOR_PRINCIPAL": principal}))
+}
+
+// PutObjectOnlyPolicy is Airkit's s3:PutObject-only role policy of deploy/aws
+// (customer-role-policy-putobject-only.json), given to principal as a bucket policy, since
+// versitygw has users but no roles.
+func PutObjectOnlyPolicy(bucket, principal string) string {
+	return mustRender(deployaws.AsBucketPolicy(deployaws.CustomerRolePolicyPutObjectOnly, principal,
+		map[string]string{"BUCKET": bucket}))
+}
+
+// mustRender panics on an error: the policies are embedded and their tests render them, so
+// an error here is a bug in a policy file.
+func mustRender(policy string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return policy
 }
 
 // Object is one stored object and its content.

@@ -15,8 +15,13 @@ import (
 
 const stopGrace = 10 * time.Second
 
-// WriterPolicy is GoodData's four-permission bucket policy for principal.
+// WriterPolicy is GoodData's four-permission bucket policy for principal
+// (deploy/aws/bucket-policy-four-permissions.json).
 var WriterPolicy = harness.WriterPolicy
+
+// PutObjectOnlyPolicy is Airkit's s3:PutObject-only policy for principal, as a bucket policy
+// (deploy/aws/customer-role-policy-putobject-only.json).
+var PutObjectOnlyPolicy = harness.PutObjectOnlyPolicy
 
 // Server is one running versitygw for one test.
 type Server struct {

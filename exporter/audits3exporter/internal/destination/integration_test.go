@@ -27,9 +27,9 @@ type user struct {
 }
 
 var (
-	// gooddata has GoodData's four permissions (s3test.WriterPolicy).
+	// gooddata has GoodData's four permissions (s3test.WriterPolicy, from deploy/aws).
 	gooddata = user{"gooddata-writer", "gooddata-writer-secret", "gooddata-audit"}
-	// airkit has Airkit's s3:PutObject alone.
+	// airkit has Airkit's s3:PutObject alone (s3test.PutObjectOnlyPolicy, from deploy/aws).
 	airkit = user{"airkit-writer", "airkit-writer-secret", "airkit-audit"}
 	// putAbort has s3:PutObject and s3:AbortMultipartUpload, and may not list.
 	putAbort = user{"put-abort-writer", "put-abort-writer-secret", "put-abort-audit"}
@@ -43,7 +43,7 @@ func startS3(t *testing.T) *s3test.Server {
 		srv.CreateUser(t, u.access, u.secret)
 	}
 	srv.PutBucketPolicy(t, gooddata.bucket, s3test.WriterPolicy(gooddata.bucket, gooddata.access))
-	srv.PutBucketPolicy(t, airkit.bucket, objectPolicy(airkit, "s3:PutObject"))
+	srv.PutBucketPolicy(t, airkit.bucket, s3test.PutObjectOnlyPolicy(airkit.bucket, airkit.access))
 	srv.PutBucketPolicy(t, putAbort.bucket, objectPolicy(putAbort, "s3:PutObject", "s3:AbortMultipartUpload"))
 	return srv
 }
