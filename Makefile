@@ -13,14 +13,15 @@ OCB         := $(TOOLS)/builder
 VERSITYGW   := $(TOOLS)/versitygw
 STATICCHECK := $(TOOLS)/staticcheck
 COLLECTOR   := bin/otelcol-audit
+VERIFY      := bin/otelcol-audit-verify
 
-GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' -not -path './.tools/*' -not -path './.run/*') go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' -not -path './.tools/*' -not -path './.run/*' -not -path './deploy/check/*') go.mod go.sum
 
 # Tests reach the pinned binaries through these.
 export VERSITYGW
 export AUDITSHIP_COLLECTOR := $(CURDIR)/$(COLLECTOR)
 
-.PHONY: all build run test bench bench-e2e lint tools clean
+.PHONY: all build run test test-deploy docker bench bench-e2e lint tools clean
 
 all: build
 
@@ -43,13 +44,19 @@ $(STATICCHECK): $(TOOLS)/.staticcheck-$(STATICCHECK_VERSION)
 
 tools: $(OCB) $(VERSITYGW) $(STATICCHECK)
 
-build: $(COLLECTOR)
+build: $(COLLECTOR) $(VERIFY)
 
 $(COLLECTOR): $(OCB) builder-config.yaml $(GO_SOURCES)
 	@mkdir -p build
 	$(OCB) --config builder-config.yaml
 	@mkdir -p bin
 	cp build/otelcol-audit/otelcol-audit $@
+
+# Checks every audits3 destination of a collector config without starting the collector
+# (docs/operations.md).
+$(VERIFY): $(GO_SOURCES)
+	@mkdir -p bin
+	$(GO) build -o $@ ./cmd/otelcol-audit-verify
 
 run: $(COLLECTOR) $(VERSITYGW)
 	$(GO) run ./internal/cmd/rundemo -collector $(COLLECTOR) -versitygw $(VERSITYGW) \
@@ -59,6 +66,20 @@ run: $(COLLECTOR) $(VERSITYGW)
 # ocb-built binary, and lint.
 test: $(COLLECTOR) $(VERSITYGW) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd deploy/check && $(GO) test -count=1 ./...
+
+# The deployment files alone: the Kubernetes manifests (decoded strictly into the Kubernetes
+# API types), the Helm values and the Dockerfile, and every collector configuration in them run
+# through the built binary's `validate`. A nested module, so that the k8s.io dependencies stay
+# out of ours; AUDITSHIP_COLLECTOR (exported above) points it at the binary.
+test-deploy: $(COLLECTOR)
+	cd deploy/check && $(GO) test -count=1 ./...
+
+# The container image. Its build stage runs `make build` itself, so this needs only a Docker
+# engine (with BuildKit, the default).
+IMAGE ?= otelcol-audit:$(shell awk '$$1 == "version:" {print $$2; exit}' builder-config.yaml)
+docker:
+	docker build -t $(IMAGE) .
 
 # The comparisons with the stock processors (ocsf against the contrib transform processor, mask
 # against the contrib redaction processor) are nested modules, so that the contrib dependencies
@@ -74,10 +95,11 @@ bench-e2e: $(COLLECTOR) $(VERSITYGW)
 		-config testdata/bench.yaml -workdir .run/bench -events 1000000 -tenants 20
 
 lint: $(STATICCHECK)
-	@unformatted=$$(gofmt -l receiver processor exporter internal); \
+	@unformatted=$$(gofmt -l receiver processor exporter internal cmd deploy); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd deploy/check && $(GO) vet ./...
 
 clean:
 	rm -rf bin build .run
