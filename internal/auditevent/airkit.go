@@ -26,7 +26,14 @@ type AirkitColumn struct {
 	// attr holds the column's value in the record; empty for the columns derived from the
 	// record's timestamp or stored as its event name.
 	attr string
+	// camel is the column's name in Airkit's camelCase events.
+	camel string
+	// field is the canonical field the column holds, or noField for those derived from the time.
+	field Field
 }
+
+// noField marks the Airkit columns that hold no canonical field of their own.
+const noField = fieldCount
 
 const (
 	airkitEventYear  = "EVENT_YEAR"
@@ -39,35 +46,35 @@ const (
 
 // AirkitColumns are Airkit's columns in the order of its documentation.
 var AirkitColumns = [29]AirkitColumn{
-	{Name: airkitOrgID, attr: AttrOrgID},
-	{Name: "EVENT_ID", attr: AttrEventID},
-	{Name: airkitEventYear, Type: AirkitNumber},
-	{Name: airkitEventMonth, Type: AirkitDate},
-	{Name: airkitEventDate, Type: AirkitDate},
-	{Name: airkitEventTime, Type: AirkitTimestampNTZ},
-	{Name: "ROOT_SCOPE_USER_ID", attr: AttrRootScopeUserID},
-	{Name: "USER_ID", attr: AttrUserID},
-	{Name: "EMAIL", attr: AttrUserEmail},
-	{Name: "APP_ID", attr: AttrAppID},
-	{Name: "BRANCH_ID", attr: AttrBranchID},
-	{Name: "DEPLOY_ID", attr: AttrDeployID},
-	{Name: "SAVEPOINT_ID", attr: AttrSavepointID},
-	{Name: "SAVEPOINT_REVISION", attr: AttrSavepointRevision},
-	{Name: "RESOURCE_TYPE", attr: AttrResourceType},
-	{Name: "RESOURCE_ID", attr: AttrResourceID},
-	{Name: "DOMAIN", attr: AttrDomain},
-	{Name: "DATASTORE_ID", attr: AttrDatastoreID},
-	{Name: "API_KEY_ID", attr: AttrAPIKeyID},
-	{Name: "NOTIFIER_ID", attr: AttrNotifierID},
-	{Name: "SAML_ID", attr: AttrSAMLID},
-	{Name: "WEBHOOK_ID", attr: AttrWebhookID},
-	{Name: "ADAPTER_ID", attr: AttrAdapterID},
-	{Name: "EMBED_ID", attr: AttrEmbedID},
-	{Name: "ROLE_ID", attr: AttrRoleID},
-	{Name: "SERVICE", attr: AttrService},
-	{Name: "SERVICE_REVISION", attr: AttrServiceRevision},
-	{Name: "LOGIN_TYPE", attr: AttrLoginType},
-	{Name: airkitEventType},
+	{Name: airkitOrgID, attr: AttrOrgID, camel: "organizationId", field: FieldOrgID},
+	{Name: "EVENT_ID", attr: AttrEventID, camel: "eventId", field: FieldEventID},
+	{Name: airkitEventYear, Type: AirkitNumber, camel: "eventYear", field: noField},
+	{Name: airkitEventMonth, Type: AirkitDate, camel: "eventMonth", field: noField},
+	{Name: airkitEventDate, Type: AirkitDate, camel: "eventDate", field: noField},
+	{Name: airkitEventTime, Type: AirkitTimestampNTZ, camel: "eventTime", field: FieldTime},
+	{Name: "ROOT_SCOPE_USER_ID", attr: AttrRootScopeUserID, camel: "rootScopeUserId", field: FieldRootScopeUserID},
+	{Name: "USER_ID", attr: AttrUserID, camel: "userId", field: FieldUserID},
+	{Name: "EMAIL", attr: AttrUserEmail, camel: "email", field: FieldUserEmail},
+	{Name: "APP_ID", attr: AttrAppID, camel: "appId", field: FieldAppID},
+	{Name: "BRANCH_ID", attr: AttrBranchID, camel: "branchId", field: FieldBranchID},
+	{Name: "DEPLOY_ID", attr: AttrDeployID, camel: "deployId", field: FieldDeployID},
+	{Name: "SAVEPOINT_ID", attr: AttrSavepointID, camel: "savepointId", field: FieldSavepointID},
+	{Name: "SAVEPOINT_REVISION", attr: AttrSavepointRevision, camel: "savepointRevision", field: FieldSavepointRevision},
+	{Name: "RESOURCE_TYPE", attr: AttrResourceType, camel: "resourceType", field: FieldResourceType},
+	{Name: "RESOURCE_ID", attr: AttrResourceID, camel: "resourceId", field: FieldResourceID},
+	{Name: "DOMAIN", attr: AttrDomain, camel: "domain", field: FieldDomain},
+	{Name: "DATASTORE_ID", attr: AttrDatastoreID, camel: "datastoreId", field: FieldDatastoreID},
+	{Name: "API_KEY_ID", attr: AttrAPIKeyID, camel: "apiKeyId", field: FieldAPIKeyID},
+	{Name: "NOTIFIER_ID", attr: AttrNotifierID, camel: "notifierId", field: FieldNotifierID},
+	{Name: "SAML_ID", attr: AttrSAMLID, camel: "samlId", field: FieldSAMLID},
+	{Name: "WEBHOOK_ID", attr: AttrWebhookID, camel: "webhookId", field: FieldWebhookID},
+	{Name: "ADAPTER_ID", attr: AttrAdapterID, camel: "adapterId", field: FieldAdapterID},
+	{Name: "EMBED_ID", attr: AttrEmbedID, camel: "embedId", field: FieldEmbedID},
+	{Name: "ROLE_ID", attr: AttrRoleID, camel: "roleId", field: FieldRoleID},
+	{Name: "SERVICE", attr: AttrService, camel: "service", field: FieldService},
+	{Name: "SERVICE_REVISION", attr: AttrServiceRevision, camel: "serviceRevision", field: FieldServiceRevision},
+	{Name: "LOGIN_TYPE", attr: AttrLoginType, camel: "loginType", field: FieldLoginType},
+	{Name: airkitEventType, camel: "type", field: FieldEventName},
 }
 
 // airkitColumnOf returns the position of the column name in AirkitColumns, or -1: a switch
@@ -138,78 +145,214 @@ func airkitColumnOf(name string) int {
 	return -1
 }
 
-// IsAirkitRow tells whether a decoded event has the shape of an Airkit row.
+// airkitCamelColumnOf is airkitColumnOf for the names of Airkit's camelCase events.
+// TestAirkitCamelColumnOf keeps it in step with AirkitColumns.
+func airkitCamelColumnOf(name string) int {
+	switch name {
+	case airkitCamelOrgID:
+		return 0
+	case "eventId":
+		return 1
+	case "eventYear":
+		return 2
+	case "eventMonth":
+		return 3
+	case "eventDate":
+		return 4
+	case airkitCamelEventTime:
+		return 5
+	case "rootScopeUserId":
+		return 6
+	case "userId":
+		return 7
+	case "email":
+		return 8
+	case "appId":
+		return 9
+	case "branchId":
+		return 10
+	case "deployId":
+		return 11
+	case "savepointId":
+		return 12
+	case "savepointRevision":
+		return 13
+	case "resourceType":
+		return 14
+	case "resourceId":
+		return 15
+	case "domain":
+		return 16
+	case "datastoreId":
+		return 17
+	case "apiKeyId":
+		return 18
+	case "notifierId":
+		return 19
+	case "samlId":
+		return 20
+	case "webhookId":
+		return 21
+	case "adapterId":
+		return 22
+	case "embedId":
+		return 23
+	case "roleId":
+		return 24
+	case "service":
+		return 25
+	case "serviceRevision":
+		return 26
+	case "loginType":
+		return 27
+	case airkitCamelEventType:
+		return 28
+	}
+	return -1
+}
+
+const (
+	airkitCamelOrgID     = "organizationId"
+	airkitCamelEventTime = "eventTime"
+	airkitCamelEventType = "type"
+	// airkitCamelKind is the camelCase events' class of event ("Session" for app events), which
+	// no column holds: it is the record's audit.type, as GoodData's type is.
+	airkitCamelKind = "kind"
+)
+
+// airkitNaming is one of the two ways Airkit names its fields.
+type airkitNaming struct {
+	timeKey  string
+	columnOf func(string) int
+	names    fieldNames
+	camel    bool
+}
+
+func newAirkitNaming(camel bool) *airkitNaming {
+	n := &airkitNaming{timeKey: airkitEventTime, columnOf: airkitColumnOf, names: canonicalNames, camel: camel}
+	if camel {
+		n.timeKey, n.columnOf = airkitCamelEventTime, airkitCamelColumnOf
+		n.names[FieldType] = airkitCamelKind
+	}
+	for _, c := range AirkitColumns {
+		if c.field != noField {
+			n.names[c.field] = c.Name
+			if camel {
+				n.names[c.field] = c.camel
+			}
+		}
+	}
+	return n
+}
+
+var airkitUpper, airkitCamel = newAirkitNaming(false), newAirkitNaming(true)
+
+const airkitTimeHint = "a timestamp such as 2026-11-22 02:30:00.123"
+
+// IsAirkitRow tells whether a decoded event has the shape of an Airkit row: an EVENT_TYPE
+// column.
 func IsAirkitRow(row pcommon.Map) bool {
 	_, ok := row.Get(airkitEventType)
 	return ok
 }
 
-// AirkitToRecord fills lr from one decoded Airkit row. EVENT_TYPE, EVENT_TIME and
-// ORGANIZATION_ID are required; EVENT_YEAR, EVENT_MONTH and EVENT_DATE, when given, must agree
-// with EVENT_TIME, from which they are derived on the way out. A row without EVENT_ID gets a
-// generated one. Keys that are not columns go into the body.
+// IsAirkitCamelEvent tells whether a decoded event has the shape of Airkit's camelCase events:
+// an organizationId and a type, which every one of them has.
+func IsAirkitCamelEvent(event pcommon.Map) bool {
+	_, org := event.Get(airkitCamelOrgID)
+	_, typ := event.Get(airkitCamelEventType)
+	return org && typ
+}
+
+// AirkitToRecord fills lr from one decoded Airkit row with the DefaultRules: EVENT_TYPE,
+// EVENT_TIME and ORGANIZATION_ID are required. See ConvertAirkit.
+func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
+	return ConvertAirkit(row, lr, &DefaultRules, 0)
+}
+
+// ConvertAirkit fills lr from one decoded Airkit row, with rules deciding the required columns
+// and the time of a row without EVENT_TIME (received is when it arrived). EVENT_YEAR,
+// EVENT_MONTH and EVENT_DATE, when given, must agree with the time, from which they are
+// derived on the way out. A row without EVENT_ID gets a generated one. Keys that are not
+// columns go into the body.
 //
 // The values lr keeps as they are (the columns' strings, the keys that are not columns) are
 // moved out of the row, not copied: the row keeps its keys, but with empty values in their
 // place. A caller that needs the row intact must pass a copy.
-func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
+func ConvertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
+	return convertAirkit(row, lr, rules, received, airkitUpper)
+}
+
+// ConvertAirkitCamel is ConvertAirkit for Airkit's camelCase events (organizationId, eventId,
+// eventTime, type, kind, and the other columns' names in camelCase): they become the same
+// records as rows with the same values, and their kind becomes the record's audit.type.
+func ConvertAirkitCamel(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
+	return convertAirkit(event, lr, rules, received, airkitCamel)
+}
+
+func convertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
 	attrs := lr.Attributes()
-	// Room as in GoodDataToRecord: Airkit rows are mostly nulls, which make no attribute.
+	// Room as in ConvertGoodData: Airkit rows are mostly nulls, which make no attribute.
 	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(row) + ocsfAttrCount)
 	attrs.PutStr(AttrSourceFormat, FormatAirkit)
-	var eventTime string
-	for _, name := range [...]string{airkitEventType, airkitEventTime, airkitOrgID} {
-		v, ok := row.Get(name)
-		s, err := requireString(name, v, ok)
-		if err != nil {
+	// The time first: the date columns are checked against it.
+	if v, ok := row.Get(naming.timeKey); ok {
+		if err := putField(FieldTime, naming.timeKey, v, lr, rules, airkitTimeHint, false); err != nil {
 			return err
 		}
-		if name == airkitEventTime {
-			eventTime = s
-		}
 	}
-	t, err := ParseTimestampNTZ(eventTime)
-	if err != nil {
-		return fieldErr(airkitEventTime, "must be a timestamp such as 2026-11-22 02:30:00.123")
+	if lr.Timestamp() == 0 && rules.DefaultTimeReceived {
+		lr.SetTimestamp(received)
 	}
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
+	t := lr.Timestamp().AsTime()
+	var seen presence
 	for key, v := range row.All() {
-		i := airkitColumnOf(key)
+		i := naming.columnOf(key)
 		if i < 0 {
+			if naming.camel && key == airkitCamelKind {
+				seen.note(FieldType, v)
+				if err := putField(FieldType, key, v, lr, rules, "", false); err != nil {
+					return err
+				}
+				continue
+			}
 			if lr.Body().Type() != pcommon.ValueTypeMap {
 				lr.Body().SetEmptyMap()
 			}
 			v.MoveTo(lr.Body().Map().PutEmpty(key))
 			continue
 		}
-		c := AirkitColumns[i]
-		switch {
-		case c.Name == airkitEventType:
-			lr.SetEventName(v.Str())
-		case c.Name == airkitEventTime:
-		case c.attr == "":
-			if err := checkDerived(c, v, t); err != nil {
+		c := &AirkitColumns[i]
+		switch c.field {
+		case FieldTime:
+			seen.note(FieldTime, v)
+		case noField:
+			// Without a time the row is refused below; there is nothing to compare with.
+			if lr.Timestamp() == 0 {
+				continue
+			}
+			if err := checkDerived(c, key, naming.timeKey, v, t); err != nil {
 				return err
 			}
 		default:
-			if err := moveString(attrs, c.attr, c.Name, v); err != nil {
+			seen.note(c.field, v)
+			if err := putField(c.field, key, v, lr, rules, "", false); err != nil {
 				return err
 			}
 		}
 	}
-	ensureEventID(lr)
-	return nil
+	return finishRecord(lr, seen, rules, received, &naming.names)
 }
 
 // checkDerived refuses a date column that contradicts EVENT_TIME: the file we write derives it,
 // so accepting a different value would change the row. Every row has these columns: their
 // text is built on the stack.
-func checkDerived(c AirkitColumn, v pcommon.Value, t time.Time) error {
+func checkDerived(c *AirkitColumn, name, timeName string, v pcommon.Value, t time.Time) error {
 	if v.Type() == pcommon.ValueTypeEmpty {
 		return nil
 	}
 	var wantBuf, gotBuf [32]byte
-	want, _ := appendExpectedDerived(wantBuf[:0], c, t)
+	want, _ := appendExpectedDerived(wantBuf[:0], *c, t)
 	var agrees bool
 	switch {
 	case c.Type == AirkitNumber && v.Type() == pcommon.ValueTypeInt:
@@ -217,10 +360,10 @@ func checkDerived(c AirkitColumn, v pcommon.Value, t time.Time) error {
 	case v.Type() == pcommon.ValueTypeStr:
 		agrees = v.Str() == string(want)
 	default:
-		return fieldErr(c.Name, "has the wrong type: "+JSONTypeName(v))
+		return fieldErr(name, "has the wrong type: "+JSONTypeName(v))
 	}
 	if !agrees {
-		return fieldErr(c.Name, "does not agree with EVENT_TIME (expected "+string(want)+")")
+		return fieldErr(name, "does not agree with "+timeName+" (expected "+string(want)+")")
 	}
 	return nil
 }

@@ -11,9 +11,10 @@ const (
 )
 
 type goodDataField struct {
-	key  string
-	kind goodDataKind
-	attr string
+	key   string
+	kind  goodDataKind
+	attr  string
+	field Field
 	// always: written even when the record lacks it (with "0", "audit" or the empty name), since
 	// GoodData readers count on these fields in every entry.
 	always bool
@@ -45,22 +46,22 @@ const (
 // drop duplicates. Whatever else an entry carries lives in the record body and is written as
 // `details`.
 var goodDataFields = [goodDataFieldCount]goodDataField{
-	gdEventNameField:                {key: "eventName", kind: gdEventName, always: true},
-	gdCategoryUIDField:              {key: "categoryUid", kind: gdUID, attr: AttrOCSFCategoryUID, always: true},
-	gdClassUIDField:                 {key: "classUid", kind: gdUID, attr: AttrOCSFClassUID, always: true},
-	gdDescriptionField:              {key: "description", kind: gdString, attr: AttrDescription},
-	gdTsField:                       {key: "ts", kind: gdTime, always: true},
-	gdOrgIDField:                    {key: "orgId", kind: gdString, attr: AttrOrgID, always: true},
-	gdWorkspaceIDField:              {key: "workspaceId", kind: gdString, attr: AttrWorkspaceID},
-	gdUserIDField:                   {key: "userId", kind: gdString, attr: AttrUserID},
-	gdTargetField:                   {key: "target", kind: gdString, attr: AttrTarget},
-	gdSourceField:                   {key: "source", kind: gdString, attr: AttrClientAddress},
-	gdErrorCodeField:                {key: "errorCode", kind: gdString, attr: AttrErrorCode},
-	gdSessionContextTypeField:       {key: "sessionContextType", kind: gdString, attr: AttrSessionContextType},
-	gdSessionContextIdentifierField: {key: "sessionContextIdentifier", kind: gdString, attr: AttrSessionContextIdentifier},
-	gdSuccessField:                  {key: "success", kind: gdBool, attr: AttrSuccess},
-	gdTypeField:                     {key: "type", kind: gdString, attr: AttrType, always: true},
-	gdEventIDField:                  {key: "eventId", kind: gdString, attr: AttrEventID, always: true},
+	gdEventNameField:                {key: "eventName", kind: gdEventName, field: FieldEventName, always: true},
+	gdCategoryUIDField:              {key: "categoryUid", kind: gdUID, attr: AttrOCSFCategoryUID, field: FieldCategoryUID, always: true},
+	gdClassUIDField:                 {key: "classUid", kind: gdUID, attr: AttrOCSFClassUID, field: FieldClassUID, always: true},
+	gdDescriptionField:              {key: "description", kind: gdString, attr: AttrDescription, field: FieldDescription},
+	gdTsField:                       {key: "ts", kind: gdTime, field: FieldTime, always: true},
+	gdOrgIDField:                    {key: "orgId", kind: gdString, attr: AttrOrgID, field: FieldOrgID, always: true},
+	gdWorkspaceIDField:              {key: "workspaceId", kind: gdString, attr: AttrWorkspaceID, field: FieldWorkspaceID},
+	gdUserIDField:                   {key: "userId", kind: gdString, attr: AttrUserID, field: FieldUserID},
+	gdTargetField:                   {key: "target", kind: gdString, attr: AttrTarget, field: FieldTarget},
+	gdSourceField:                   {key: "source", kind: gdString, attr: AttrClientAddress, field: FieldClientAddress},
+	gdErrorCodeField:                {key: "errorCode", kind: gdString, attr: AttrErrorCode, field: FieldErrorCode},
+	gdSessionContextTypeField:       {key: "sessionContextType", kind: gdString, attr: AttrSessionContextType, field: FieldSessionContextType},
+	gdSessionContextIdentifierField: {key: "sessionContextIdentifier", kind: gdString, attr: AttrSessionContextIdentifier, field: FieldSessionContextIdentifier},
+	gdSuccessField:                  {key: "success", kind: gdBool, attr: AttrSuccess, field: FieldSuccess},
+	gdTypeField:                     {key: "type", kind: gdString, attr: AttrType, field: FieldType, always: true},
+	gdEventIDField:                  {key: "eventId", kind: gdString, attr: AttrEventID, field: FieldEventID, always: true},
 }
 
 // goodDataFieldOf returns the position of the field that writes attribute attr, or -1. It is a

@@ -11,26 +11,38 @@ func IsGoodDataEntry(entry pcommon.Map) bool {
 	return ok
 }
 
-// GoodDataToRecord fills lr from one decoded GoodData entry. eventName, ts and orgId are
-// required; an entry without eventId gets a generated one. Fields beyond the canonical ones,
-// and the entries of `details`, go into the body as a map. The first problem found is returned
-// as a *FieldError.
+// GoodDataToRecord fills lr from one decoded GoodData entry with the DefaultRules: eventName,
+// ts and orgId are required. See ConvertGoodData.
+func GoodDataToRecord(entry pcommon.Map, lr plog.LogRecord) error {
+	return ConvertGoodData(entry, lr, &DefaultRules, 0)
+}
+
+// goodDataNames name the canonical fields as GoodData does, for problems.
+var goodDataNames = func() fieldNames {
+	names := canonicalNames
+	for _, f := range goodDataFields {
+		names[f.field] = f.key
+	}
+	return names
+}()
+
+const goodDataTimeHint = "an RFC 3339 time such as 2023-01-20T18:55:32.466Z"
+
+// ConvertGoodData fills lr from one decoded GoodData entry, with rules deciding the required
+// fields and the time of an entry without ts (received is when it arrived). An entry without
+// eventId gets a generated one. Fields beyond the canonical ones, and the entries of
+// `details`, go into the body as a map. The first problem found is returned as a *FieldError.
 //
 // The values lr keeps as they are (strings, `details`, the other fields) are moved out of the
 // entry, not copied: the entry keeps its keys, but with empty values in their place. A caller
 // that needs the entry intact must pass a copy.
-func GoodDataToRecord(entry pcommon.Map, lr plog.LogRecord) error {
+func ConvertGoodData(entry pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
 	attrs := lr.Attributes()
 	// Room for the source format, the entry's fields (nulls make no attribute), a generated id
 	// and the ocsf processor's ten, so the attributes are not copied as they grow.
 	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(entry) + ocsfAttrCount)
 	attrs.PutStr(AttrSourceFormat, FormatGoodData)
-	// The required fields are checked after the others, in this order, and by then orgId has
-	// moved into lr: the loop notes their problems as it meets them.
-	required := [...]struct {
-		field   int
-		problem string
-	}{{gdEventNameField, reasonRequired}, {gdTsField, reasonRequired}, {gdOrgIDField, reasonRequired}}
+	var seen presence
 	for key, v := range entry.All() {
 		i := goodDataFieldOfKey(key)
 		if i < 0 {
@@ -39,22 +51,13 @@ func GoodDataToRecord(entry pcommon.Map, lr plog.LogRecord) error {
 			}
 			continue
 		}
-		for r := range required {
-			if required[r].field == i {
-				required[r].problem = requiredStringProblem(v, true)
-			}
-		}
-		if err := putGoodDataField(goodDataFields[i], v, lr); err != nil {
+		f := &goodDataFields[i]
+		seen.note(f.field, v)
+		if err := putField(f.field, f.key, v, lr, rules, goodDataTimeHint, false); err != nil {
 			return err
 		}
 	}
-	for _, r := range required {
-		if r.problem != "" {
-			return fieldErr(goodDataFields[r.field].key, r.problem)
-		}
-	}
-	ensureEventID(lr)
-	return nil
+	return finishRecord(lr, seen, rules, received, &goodDataNames)
 }
 
 // moveToGoodDataBody moves a field that is not canonical into lr's body, or the entries of
@@ -83,48 +86,6 @@ func moveToGoodDataBody(key string, v pcommon.Value, lr plog.LogRecord) error {
 	bodyMap := body.Map()
 	for dk, dv := range v.Map().All() {
 		dv.MoveTo(bodyMap.PutEmpty(dk))
-	}
-	return nil
-}
-
-func putGoodDataField(f goodDataField, v pcommon.Value, lr plog.LogRecord) error {
-	attrs := lr.Attributes()
-	switch f.kind {
-	case gdEventName:
-		name, err := requireString(f.key, v, true)
-		if err != nil {
-			return err
-		}
-		lr.SetEventName(name)
-	case gdUID:
-		if v.Type() == pcommon.ValueTypeEmpty {
-			return nil
-		}
-		n, err := intOf(f.key, v)
-		if err != nil {
-			return err
-		}
-		attrs.PutInt(f.attr, n)
-	case gdTime:
-		s, err := requireString(f.key, v, true)
-		if err != nil {
-			return err
-		}
-		t, err := ParseRFC3339(s)
-		if err != nil {
-			return fieldErr(f.key, "must be an RFC 3339 time such as 2023-01-20T18:55:32.466Z")
-		}
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
-	case gdBool:
-		switch v.Type() {
-		case pcommon.ValueTypeEmpty:
-		case pcommon.ValueTypeBool:
-			attrs.PutBool(f.attr, v.Bool())
-		default:
-			return fieldErr(f.key, "must be true or false, got "+JSONTypeName(v))
-		}
-	default:
-		return moveString(attrs, f.attr, f.key, v)
 	}
 	return nil
 }

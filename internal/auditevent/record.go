@@ -39,28 +39,6 @@ func moveString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
 	}
 }
 
-// requireString returns a source field that must be a non-empty string.
-func requireString(field string, v pcommon.Value, present bool) (string, error) {
-	if problem := requiredStringProblem(v, present); problem != "" {
-		return "", fieldErr(field, problem)
-	}
-	return v.Str(), nil
-}
-
-// requiredStringProblem says why v, the value of a field that must be a non-empty string, is
-// not one, or returns "" when it is. present is false when the field is absent.
-func requiredStringProblem(v pcommon.Value, present bool) string {
-	switch {
-	case !present || v.Type() == pcommon.ValueTypeEmpty:
-		return reasonRequired
-	case v.Type() != pcommon.ValueTypeStr:
-		return "must be a string, got " + JSONTypeName(v)
-	case v.Str() == "":
-		return "must not be empty"
-	}
-	return ""
-}
-
 const reasonRequired = "is required"
 
 // nonEmptyLen counts the entries of m that are not null: a bound on the attributes a converter

@@ -47,7 +47,8 @@ func AppendTimestampNTZ(buf []byte, t time.Time) []byte {
 }
 
 // ParseTimestampNTZ reads a timestamp without zone (taken as UTC), with a space or a T between
-// date and time and any fraction; an RFC 3339 time with an offset is accepted too.
+// date and time and any fraction; an RFC 3339 time with any precision and offset is accepted
+// too. Event times of every shape are read with it (see parseEventTime).
 func ParseTimestampNTZ(s string) (time.Time, error) {
 	space := strings.IndexByte(s, ' ')
 	// RFC 3339 has no space anywhere, so Snowflake's form, which every Airkit row has, skips
@@ -63,15 +64,6 @@ func ParseTimestampNTZ(s string) (time.Time, error) {
 		return time.ParseInLocation("2006-01-02 15:04:05.999999999", s, time.UTC)
 	}
 	return time.ParseInLocation("2006-01-02T15:04:05.999999999", strings.Replace(s, " ", "T", 1), time.UTC)
-}
-
-// ParseRFC3339 reads an RFC 3339 time with any precision and offset.
-func ParseRFC3339(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
 }
 
 const dateLayout = "2006-01-02"

@@ -17,6 +17,11 @@ const (
 	defaultEndpoint   = "localhost:8088"
 	defaultPath       = "/v1/audit"
 	defaultRetryAfter = 5 * time.Second
+	// defaultReadTimeout bounds how long one request may take to send its whole body. confighttp
+	// sets no limit, and a sender trickling its body would hold one of max_concurrent_requests'
+	// slots for as long as it likes; a minute is enough for the largest default body (20 MiB)
+	// over a slow link.
+	defaultReadTimeout = time.Minute
 )
 
 // Config is the auditlog receiver's configuration.
@@ -33,6 +38,13 @@ type Config struct {
 	// when the pipeline cannot take their events right now, for example under memory pressure.
 	// Default: 5s.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
+
+	// ServingConfig: max_concurrent_requests and tenants (serving_config.go).
+	ServingConfig `mapstructure:",squash"`
+
+	// InputConfig: shape, mapping, time_unit, default_time, required_fields,
+	// max_events_per_request and max_event_bytes (input_config.go).
+	InputConfig `mapstructure:",squash"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -40,10 +52,12 @@ var _ component.Config = (*Config)(nil)
 func createDefaultConfig() component.Config {
 	server := confighttp.NewDefaultServerConfig()
 	server.NetAddr.Endpoint = defaultEndpoint
+	server.ReadTimeout = defaultReadTimeout
 	return &Config{
 		ServerConfig: server,
 		Path:         defaultPath,
 		RetryAfter:   defaultRetryAfter,
+		InputConfig:  defaultInputConfig(),
 	}
 }
 
@@ -67,6 +81,8 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxRequestBodySize < 0 {
 		errs = append(errs, errors.New("max_request_body_size: must not be negative (0 means the default, 20 MiB)"))
 	}
+	errs = append(errs, cfg.ServingConfig.validate(cfg.Auth.HasValue())...)
+	errs = append(errs, cfg.InputConfig.validate()...)
 	return errors.Join(errs...)
 }
 

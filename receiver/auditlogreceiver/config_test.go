@@ -25,6 +25,19 @@ func TestLoadConfig(t *testing.T) {
 	custom.RetryAfter = 10 * time.Second
 	custom.IncludeMetadata = true
 
+	input := createDefaultConfig().(*Config)
+	input.Shape = ShapeAuto
+	input.Mapping = map[string]string{"event_name": "action", "time": "at", "org_id": "tenant.id", "user_id": "actor.id"}
+	input.TimeUnit = TimeUnitSeconds
+	input.DefaultTime = DefaultTimeReceived
+	input.RequiredFields = []string{"event_name", "org_id", "user_id"}
+	input.MaxEventsPerRequest = 500
+	input.MaxEventBytes = 65536
+
+	mapped := createDefaultConfig().(*Config)
+	mapped.Shape = ShapeMapped
+	mapped.Mapping = map[string]string{"event_name": "action", "time": "at", "org_id": "tenant.id"}
+
 	tests := []struct {
 		name string
 		want *Config
@@ -40,6 +53,28 @@ func TestLoadConfig(t *testing.T) {
 		{name: "empty_endpoint", wantErrs: []string{"endpoint: must not be empty"}},
 		{name: "everything_wrong", wantErrs: []string{"endpoint: must not be empty", "path: must not be empty", "retry_after: must be at least 1s"}},
 		{name: "unknown_key", wantErrs: []string{`unknown key "pth"`, `unknown key "retry_afer"`}},
+		{name: "input", want: input},
+		{name: "shape_mapped", want: mapped},
+		{name: "shape_mapped_without_mapping", wantErrs: []string{"shape: mapped needs a mapping"}},
+		{name: "bad_shape", wantErrs: []string{`shape "gooddata": must be "auto" or "mapped"`}},
+		{name: "bad_time_unit", wantErrs: []string{`time_unit "seconds": must be "auto", "s", "ms", "us" or "ns"`}},
+		{name: "bad_default_time", wantErrs: []string{`default_time "now": must be "none" or "received"`}},
+		{name: "bad_mapping", wantErrs: []string{
+			"mapping::org_id: path must not be empty",
+			"mapping::tenant: is not a canonical field (one of event_name, time, org_id,",
+			`mapping::user_id: path "actor..id" has an empty segment`,
+			`mapping::target: path "action" overlaps the path of event_name ("action")`,
+		}},
+		{name: "bad_required_fields", wantErrs: []string{
+			`required_fields[1]: time cannot be required with default_time "received"`,
+			`required_fields[2]: "orgId" is not a canonical field`,
+			"required_fields: must include org_id",
+		}},
+		{name: "mapping_misses_required", wantErrs: []string{
+			"mapping: must map org_id, which required_fields lists",
+			`mapping: must map time, unless default_time is "received"`,
+		}},
+		{name: "bad_limits", wantErrs: []string{"max_events_per_request: must be at least 1", "max_event_bytes: must be at least 2"}},
 	}
 	for _, tt := range tests {
 		t.Run("auditlog/"+tt.name, func(t *testing.T) {
@@ -69,6 +104,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "localhost:8088", cfg.NetAddr.Endpoint)
 	assert.Equal(t, "/v1/audit", cfg.Path)
 	assert.Equal(t, 5*time.Second, cfg.RetryAfter)
+	assert.Equal(t, time.Minute, cfg.ReadTimeout, "a body sent slowly must not hold a request slot for ever")
 	assert.NoError(t, cfg.Validate())
 }
 
@@ -81,6 +117,20 @@ func TestUnmarshalKeepsOwnKeysBesideServerKeys(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:1", cfg.NetAddr.Endpoint)
 	assert.Equal(t, "/p", cfg.Path)
 	assert.Equal(t, 2*time.Second, cfg.RetryAfter)
+}
+
+func TestDefaultInputConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, ShapeAuto, cfg.Shape)
+	assert.Empty(t, cfg.Mapping)
+	assert.Equal(t, TimeUnitAuto, cfg.TimeUnit)
+	assert.Equal(t, DefaultTimeNone, cfg.DefaultTime)
+	assert.Equal(t, []string{"event_name", "org_id"}, cfg.RequiredFields)
+	assert.Equal(t, 10000, cfg.MaxEventsPerRequest)
+	assert.Equal(t, 1<<20, cfg.MaxEventBytes)
+	for _, key := range []string{"shape", "mapping", "time_unit", "default_time", "required_fields", "max_events_per_request", "max_event_bytes"} {
+		assert.Contains(t, knownKeys, key)
+	}
 }
 
 func TestKnownKeysIncludeServerKeys(t *testing.T) {

@@ -11,13 +11,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
 )
 
 // maxProblems bounds the problems listed in one answer, so a huge bad batch cannot make a huge
 // response; the count of invalid events stays exact.
 const maxProblems = 100
 
-const reasonUnknownShape = "unknown shape: expected eventName (GoodData) or EVENT_TYPE (Airkit)"
+const reasonUnknownShape = "unknown shape: expected eventName (GoodData), EVENT_TYPE (Airkit), or organizationId and type (Airkit camelCase); other sources need a mapping"
 
 // problem locates one reason a request was refused. An event in an array is located by its
 // 0-based index, anything else by its 1-based line; invalid JSON also gets the column and the
@@ -46,6 +47,8 @@ type batch struct {
 	// malformed is set when the body is not valid JSON; reading stopped there.
 	malformed bool
 
+	dec *eventDecoder // for its converter and limits
+
 	body     []byte
 	observed pcommon.Timestamp
 	lines    lineCounter
@@ -73,9 +76,30 @@ var decodeStates = sync.Pool{New: func() any { return &decodeState{scratch: pcom
 const maxKeptEvent = 16 << 10
 
 // eventDecoder turns request bodies into records; what does not change per request (the
-// instrumentation scope) is fixed at creation.
+// instrumentation scope, the converter compiled from the input settings, the limits) is fixed
+// at creation.
 type eventDecoder struct {
 	scopeName, scopeVersion string
+	// conv converts each event; nil means auditevent.DefaultConverter.
+	conv *auditevent.Converter
+	// maxEvents and maxEventBytes bound a request's events and each event's JSON text; 0 means
+	// no bound.
+	maxEvents, maxEventBytes int
+}
+
+// newEventDecoder compiles the input settings of cfg; version is the instrumentation scope's.
+func newEventDecoder(cfg *Config, version string) (eventDecoder, error) {
+	conv, errs := cfg.InputConfig.converter()
+	if len(errs) > 0 {
+		return eventDecoder{}, errors.Join(errs...)
+	}
+	return eventDecoder{
+		scopeName:     metadata.ScopeName,
+		scopeVersion:  version,
+		conv:          conv,
+		maxEvents:     cfg.MaxEventsPerRequest,
+		maxEventBytes: cfg.MaxEventBytes,
+	}, nil
 }
 
 // decode reads body, which holds one JSON object, an array of objects, or objects separated by
@@ -85,6 +109,7 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	st := decodeStates.Get().(*decodeState)
 	st.dec.Reset(body)
 	b := &batch{
+		dec:      d,
 		logs:     plog.NewLogs(),
 		body:     body,
 		observed: observed,
@@ -122,7 +147,9 @@ func (b *batch) readArray(dec *auditevent.JSONDecoder) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		b.add(where{index: i}, b.scratch)
+		if !b.add(where{index: i}, dec.Offset()-start, b.scratch) {
+			return
+		}
 	}
 	if rest := skipSpace(b.body, dec.Offset()); rest < len(b.body) {
 		b.badJSONAt(rest, "unexpected data after the array")
@@ -140,19 +167,31 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		b.add(where{line: b.lines.lineOf(start), index: -1}, b.scratch)
+		if !b.add(where{line: b.lines.lineOf(start), index: -1}, dec.Offset()-start, b.scratch) {
+			return
+		}
 	}
 }
 
-// add converts one decoded event, or records why it cannot be. v is refilled with the next
-// event, here or in a later request: the record must not share anything with it. The
-// converters move what they keep out of v rather than copy it (pdata allocates for every
-// value copied), and the decoder refills the empty values they leave.
-func (b *batch) add(at where, v pcommon.Value) {
+// add converts one decoded event, size bytes of JSON, or records why it cannot be; it reports
+// false when reading must stop, the request having more events than it may. v is refilled
+// with the next event, here or in a later request: the record must not share anything with
+// it. The converters move what they keep out of v rather than copy it (pdata allocates for
+// every value copied), and the decoder refills the empty values they leave.
+func (b *batch) add(at where, size int, v pcommon.Value) bool {
 	b.events++
-	if v.Type() != pcommon.ValueTypeMap {
+	switch {
+	case b.dec.maxEvents > 0 && b.events > b.dec.maxEvents:
+		// The events after it are not read: the request is refused whatever they hold.
+		b.refuse(at, "", "one event too many: a request may hold at most "+strconv.Itoa(b.dec.maxEvents)+
+			" events (max_events_per_request); split it")
+		return false
+	case b.dec.maxEventBytes > 0 && size > b.dec.maxEventBytes:
+		b.refuse(at, "", "is larger than max_event_bytes ("+strconv.Itoa(b.dec.maxEventBytes)+" bytes)")
+		return true
+	case v.Type() != pcommon.ValueTypeMap:
 		b.refuse(at, "", "must be a JSON object, got "+auditevent.JSONTypeName(v))
-		return
+		return true
 	}
 	entry := v.Map()
 	// Once the request is refused its records are thrown away; keep converting only to find
@@ -163,27 +202,25 @@ func (b *batch) add(at where, v pcommon.Value) {
 	} else {
 		lr = b.records.AppendEmpty()
 	}
-	var err error
-	switch {
-	case auditevent.IsGoodDataEntry(entry):
-		err = auditevent.GoodDataToRecord(entry, lr)
-	case auditevent.IsAirkitRow(entry):
-		err = auditevent.AirkitToRecord(entry, lr)
-	default:
-		b.refuse(at, "", reasonUnknownShape)
-		return
+	conv := b.dec.conv
+	if conv == nil {
+		conv = auditevent.DefaultConverter
 	}
-	if err != nil {
+	if err := conv.Convert(entry, lr, b.observed); err != nil {
 		var fe *auditevent.FieldError
-		if errors.As(err, &fe) {
+		switch {
+		case errors.As(err, &fe):
 			b.refuse(at, fe.Field, fe.Reason)
-		} else {
+		case errors.Is(err, auditevent.ErrUnknownShape):
+			b.refuse(at, "", reasonUnknownShape)
+		default:
 			// Only FieldErrors are known to be free of event values.
 			b.refuse(at, "", "cannot be converted")
 		}
-		return
+		return true
 	}
 	lr.SetObservedTimestamp(b.observed)
+	return true
 }
 
 func (b *batch) refuse(at where, field, reason string) {

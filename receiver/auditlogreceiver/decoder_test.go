@@ -149,6 +149,27 @@ func BenchmarkDecodeNDJSON(b *testing.B) {
 	})
 	b.Run("gooddata", func(b *testing.B) { benchDecode(b, 1000, []byte(benchEvents(benchGoodDataFormat, 1000, "\n"))) })
 	b.Run("airkit", func(b *testing.B) { benchDecode(b, 1000, []byte(benchEvents(benchAirkitFormat, 1000, "\n"))) })
+	b.Run("airkit_camel", func(b *testing.B) {
+		benchDecode(b, 1000, []byte(benchEvents(benchAirkitCamelFormat, 1000, "\n")))
+	})
+	b.Run("mapped", func(b *testing.B) {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Mapping = benchMapping
+		d, err := newEventDecoder(cfg, "bench")
+		require.NoError(b, err)
+		benchDecodeWith(b, d, 1000, []byte(benchEvents(benchMappedFormat, 1000, "\n")))
+	})
+}
+
+// The same events as an Airkit camelCase source and a homegrown one would send them.
+const (
+	benchAirkitCamelFormat = `{"organizationId":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","eventId":"0190a1b2-c3d4-7e5f-8a9b-%012[6]x","eventTime":"2026-11-22 02:%02[2]d:%02[3]d.%03[4]d","rootScopeUserId":"rsu-%[5]d","userId":"u-%[5]d","email":"user%[5]d@example.com","domain":"example.com","service":"console","serviceRevision":"r42","loginType":"password","type":"user_login","kind":"Audit","sessionId":"s-%[1]d"}`
+	benchMappedFormat      = `{"id":"0190a1b2-c3d4-7e5f-8a9b-%012[6]x","action":"user.login","at":17332%02[2]d%02[3]d%03[4]d,"tenant":{"id":"acme","plan":"pro"},"actor":{"id":"u-%[5]d","email":"user%[5]d@example.com"},"request":{"ip":"203.0.113.%[5]d","ua":"curl/%[1]d"},"outcome":{"ok":true}}`
+)
+
+var benchMapping = map[string]string{
+	"event_id": "id", "event_name": "action", "time": "at", "org_id": "tenant.id", "user_id": "actor.id",
+	"user_email": "actor.email", "client_address": "request.ip", "success": "outcome.ok",
 }
 
 // BenchmarkDecodeArray is BenchmarkDecodeNDJSON for a JSON array on one line.
@@ -172,7 +193,10 @@ func BenchmarkDecodeSingle(b *testing.B) {
 
 // benchDecode decodes the bodies in turn, each holding events events.
 func benchDecode(b *testing.B, events int, bodies ...[]byte) {
-	d := eventDecoder{scopeName: "s"}
+	benchDecodeWith(b, eventDecoder{scopeName: "s"}, events, bodies...)
+}
+
+func benchDecodeWith(b *testing.B, d eventDecoder, events int, bodies ...[]byte) {
 	observed := pcommon.NewTimestampFromTime(time.Now())
 	b.SetBytes(int64(len(bodies[0])))
 	b.ReportAllocs()
@@ -188,4 +212,116 @@ func benchDecode(b *testing.B, events int, bodies ...[]byte) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/event")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/event")
+}
+
+// newTestDecoder compiles the input settings that configure sets on the defaults.
+func newTestDecoder(t *testing.T, configure func(*InputConfig)) eventDecoder {
+	t.Helper()
+	cfg := createDefaultConfig().(*Config)
+	if configure != nil {
+		configure(&cfg.InputConfig)
+	}
+	d, err := newEventDecoder(cfg, "test")
+	require.NoError(t, err)
+	return d
+}
+
+func TestDecodeLimits(t *testing.T) {
+	observed := pcommon.NewTimestampFromTime(time.Unix(1, 0))
+	limited := newTestDecoder(t, func(c *InputConfig) {
+		c.MaxEventsPerRequest = 2
+		c.MaxEventBytes = len(goodDataLogin)
+	})
+	bigger := goodDataLogin[:len(goodDataLogin)-1] + `,"x":1}`
+	tooMany := "one event too many: a request may hold at most 2 events (max_events_per_request); split it"
+	tooBig := "is larger than max_event_bytes (" + fmt.Sprint(len(goodDataLogin)) + " bytes)"
+	tests := []struct {
+		name   string
+		body   string
+		events int
+		want   []problem
+	}{
+		{"at the limits, ndjson", goodDataLogin + "\n" + goodDataLogin + "\n", 2, nil},
+		{"at the limits, array", "[" + goodDataLogin + "," + goodDataLogin + "]", 2, nil},
+		{"one event too many, ndjson", goodDataLogin + "\n\n" + goodDataLogin + "\n" + goodDataLogin + "\n" + goodDataLogin, 3,
+			[]problem{{Line: 4, Reason: tooMany}}},
+		{"one event too many, array", "[" + goodDataLogin + "," + goodDataLogin + "," + goodDataLogin + "," + goodDataLogin + "]", 3,
+			[]problem{{Index: intPtr(2), Reason: tooMany}}},
+		{"too many after invalid JSON is not reached", goodDataLogin + "\n{\n" + goodDataLogin, 1,
+			[]problem{{Line: 3, Column: 1, Offset: intPtr(len(goodDataLogin) + 3), Reason: "invalid JSON: invalid character looking for beginning of object key string"}}},
+		{"an event too large, ndjson", goodDataLogin + "\n" + bigger, 2, []problem{{Line: 2, Reason: tooBig}}},
+		{"an event too large, array", "[" + bigger + "," + goodDataLogin + "]", 2, []problem{{Index: intPtr(0), Reason: tooBig}}},
+		{"an event too large and one too many", bigger + "\n" + bigger + "\n" + goodDataLogin, 3,
+			[]problem{{Line: 1, Reason: tooBig}, {Line: 2, Reason: tooBig}, {Line: 3, Reason: tooMany}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := limited.decode([]byte(tt.body), observed)
+			assert.Equal(t, tt.events, b.events)
+			assert.Equal(t, tt.want, b.problems)
+			assert.Equal(t, tt.want != nil, b.refused())
+		})
+	}
+}
+
+// The zero eventDecoder, which benchmarks use, has no limits and the built-in shapes.
+func TestDecodeWithoutLimits(t *testing.T) {
+	d := eventDecoder{scopeName: "s"}
+	b := d.decode([]byte(strings.Repeat(goodDataLogin+"\n", 20_001)), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+	require.False(t, b.refused(), b.problems)
+	assert.Equal(t, 20_001, b.records.Len())
+}
+
+func TestDecodeThroughTheMapping(t *testing.T) {
+	observed := pcommon.NewTimestampFromTime(time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC))
+	d := newTestDecoder(t, func(c *InputConfig) {
+		c.Mapping = map[string]string{"event_name": "action", "time": "at", "org_id": "tenant.id", "user_id": "actor.id"}
+		c.DefaultTime = DefaultTimeReceived
+		c.RequiredFields = []string{"event_name", "org_id", "user_id"}
+	})
+	body := `{"action":"login","at":1733212345,"tenant":{"id":"acme"},"actor":{"id":"u1"}}
+{"action":"logout","tenant":{"id":"acme"},"actor":{"id":"u1"},"reason":"idle"}
+` + goodDataLogin + `
+{"action":"login","at":1733212345,"tenant":{"id":"acme"}}
+{"action":"login","at":true,"tenant":{"id":"acme"},"actor":{"id":"u1"}}
+`
+	b := d.decode([]byte(body), observed)
+	assert.Equal(t, []problem{
+		{Line: 4, Field: "actor.id", Reason: "is required"},
+		{Line: 5, Field: "at", Reason: "must be a time such as 2026-11-22T02:30:00.123Z (RFC 3339), 2026-11-22 02:30:00.123 (UTC) or a number of seconds, milliseconds or nanoseconds since 1970, got a boolean"},
+	}, b.problems)
+	// The request is refused, but the events before the first invalid one were converted.
+	require.GreaterOrEqual(t, b.records.Len(), 3)
+	first, second, third := b.records.At(0), b.records.At(1), b.records.At(2)
+	assert.Equal(t, time.Unix(1733212345, 0).UTC(), first.Timestamp().AsTime())
+	assert.Equal(t, observed, second.Timestamp(), "default_time: received")
+	assert.Equal(t, map[string]any{"reason": "idle"}, second.Body().Map().AsRaw())
+	assert.Equal(t, auditevent.FormatMapped, auditevent.StrAttr(second, auditevent.AttrSourceFormat))
+	assert.Equal(t, auditevent.FormatGoodData, auditevent.StrAttr(third, auditevent.AttrSourceFormat), "built-in shapes still detected")
+	assert.Equal(t, "u-1", auditevent.StrAttr(third, auditevent.AttrUserID))
+}
+
+// As TestDecodeRepeatedEvents, for the shapes whose converters take keys out of the event
+// (a mapping removes what it maps) and for camelCase Airkit events.
+func TestDecodeRepeatedEventsOfEveryShape(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Mapping = benchMapping
+	d, err := newEventDecoder(cfg, "test")
+	require.NoError(t, err)
+	for _, event := range []string{benchEvents(benchMappedFormat, 1, ""), benchEvents(benchAirkitCamelFormat, 1, "")} {
+		for _, body := range []string{strings.Repeat(event+"\n", 3), "[" + event + "," + event + "," + event + "]"} {
+			b := d.decode([]byte(body), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+			require.False(t, b.refused(), b.problems)
+			require.Equal(t, 3, b.records.Len())
+			first := b.records.At(0)
+			require.NotZero(t, first.Attributes().Len())
+			for i := 1; i < 3; i++ {
+				lr := b.records.At(i)
+				assert.Equal(t, first.Attributes().AsRaw(), lr.Attributes().AsRaw(), event)
+				assert.Equal(t, first.Body().AsRaw(), lr.Body().AsRaw(), event)
+				assert.Equal(t, first.EventName(), lr.EventName())
+				assert.Equal(t, first.Timestamp(), lr.Timestamp())
+			}
+		}
+	}
 }

@@ -1,9 +1,9 @@
 package auditlogreceiver
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -21,77 +21,139 @@ import (
 )
 
 const (
+	// defaultMaxRequestBodySize is confighttp's default max_request_body_size, which it does not
+	// export.
+	defaultMaxRequestBodySize = 20 << 20
+
 	formatJSON   = "json"
 	formatNDJSON = "ndjson"
 )
 
-// errInvalidEvents is what the receiver's telemetry records for a refused request; the details
-// go to the sender only.
-var errInvalidEvents = errors.New("request refused: invalid events")
+// What the standard receiver telemetry records for a request refused after decoding; the
+// details go to the sender only.
+var (
+	errInvalidEvents = errors.New("request refused: invalid events")
+	errForbiddenOrg  = errors.New("request refused: events for orgs the caller may not write")
+)
 
 // handler answers POSTs of audit events. A 2xx means the pipeline took every event of the
 // request; anything else means it took none, so a sender can always retry the whole request.
 type handler struct {
 	path       string
 	retryAfter string // whole seconds, as the Retry-After header wants them
+	maxBody    int    // max_request_body_size in effect
 	decoder    eventDecoder
-	next       consumer.Logs
-	obsrep     *receiverhelper.ObsReport
-	logger     *zap.Logger
+	// access is nil when callers are not bound to orgs (no tenants section).
+	access *access
+	next   consumer.Logs
+	obsrep *receiverhelper.ObsReport
+	logger *zap.Logger
 }
 
-func newHandler(cfg *Config, dec eventDecoder, next consumer.Logs, obsrep *receiverhelper.ObsReport, logger *zap.Logger) *handler {
+func newHandler(cfg *Config, dec eventDecoder, acc *access, next consumer.Logs, obsrep *receiverhelper.ObsReport, logger *zap.Logger) *handler {
 	return &handler{
 		path:       cfg.Path,
-		retryAfter: strconv.FormatInt(int64(math.Ceil(cfg.RetryAfter.Seconds())), 10),
+		retryAfter: retryAfterSeconds(cfg),
+		maxBody:    maxBodySize(cfg),
 		decoder:    dec,
+		access:     acc,
 		next:       next,
 		obsrep:     obsrep,
 		logger:     logger,
 	}
 }
 
+// maxBodySize is the limit confighttp applies: its default (20 MiB) when the key is 0.
+func maxBodySize(cfg *Config) int {
+	if cfg.MaxRequestBodySize > 0 {
+		return int(cfg.MaxRequestBodySize)
+	}
+	return defaultMaxRequestBodySize
+}
+
+func retryAfterSeconds(cfg *Config) string {
+	return strconv.FormatInt(int64(math.Ceil(cfg.RetryAfter.Seconds())), 10)
+}
+
+// ServeHTTP checks what can be checked without the body first (path, method, caller, media
+// type), so that a request refused for those costs no reading. Nothing it logs holds event
+// values, keys or the pipeline's errors, which may quote events: the pipeline's components log
+// their own failures.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	received := pcommon.NewTimestampFromTime(time.Now())
+	st := stateOf(r.Context())
 	if r.URL.Path != h.path {
+		st.outcome = outcomeNotFound
 		writeError(w, http.StatusNotFound, "not found: events are posted to "+h.path)
 		return
 	}
 	if r.Method != http.MethodPost {
+		st.outcome = outcomeMethodNotAllowed
 		w.Header().Set("Allow", http.MethodPost)
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 		return
 	}
+	var caller *grant
+	if h.access != nil {
+		if caller = h.access.caller(r); caller == nil {
+			st.outcome = outcomeUnauthorized
+			h.unauthorized(w)
+			return
+		}
+	}
 	format, msg := formatOf(r.Header.Get("Content-Type"))
 	if msg != "" {
+		st.outcome = outcomeUnsupportedMediaType
 		writeError(w, http.StatusUnsupportedMediaType, msg)
 		return
 	}
-	bodyBuf := bodyBuffers.Get().(*bytes.Buffer)
+	bodyBuf := bodyBuffers.Get().(*bodyBuffer)
 	defer releaseBody(bodyBuf)
-	body, err := readBody(r, bodyBuf)
+	body, err := bodyBuf.read(r, h.maxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
+			st.outcome = outcomeTooLarge
 			writeError(w, http.StatusRequestEntityTooLarge,
 				"request body is larger than max_request_body_size ("+strconv.FormatInt(tooLarge.Limit, 10)+" bytes); send fewer events per request")
 			return
 		}
+		// A broken connection or compressed stream; the error's text is the decompressor's or
+		// the network's, never the body's.
+		st.outcome = outcomeBadBody
 		h.logger.Debug("Could not read a request body", zap.Error(err))
 		writeError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
+	st.body = len(body)
 
 	ctx := h.obsrep.StartLogsOp(r.Context())
 	b := h.decoder.decode(body, received)
+	st.events = b.events
 	if b.refused() {
+		st.outcome = outcomeInvalidEvent
+		if b.malformed {
+			st.outcome = outcomeBadJSON
+		}
 		h.obsrep.EndLogsOp(ctx, format, b.events, errInvalidEvents)
 		h.logger.Debug("Refused a request with invalid events",
 			zap.Int("events", b.events), zap.Int("invalid", b.invalid), zap.Bool("malformed", b.malformed))
 		writeProblems(w, b)
 		return
 	}
+	if caller != nil {
+		if n := caller.forbidden(b.logs); n > 0 {
+			st.outcome = outcomeForbiddenOrg
+			h.obsrep.EndLogsOp(ctx, format, b.events, errForbiddenOrg)
+			h.logger.Debug("Refused a request with events for orgs its caller may not write",
+				zap.String("caller", caller.name), zap.Int("events", b.events), zap.Int("forbidden", n))
+			writeError(w, http.StatusForbidden, strconv.Itoa(n)+" of "+strconv.Itoa(b.events)+
+				" events are for orgs this caller may not write; no event was accepted")
+			return
+		}
+	}
 	if b.events == 0 {
+		st.outcome = outcomeAccepted
 		h.obsrep.EndLogsOp(ctx, format, 0, nil)
 		writeAccepted(w, 0)
 		return
@@ -100,18 +162,34 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.obsrep.EndLogsOp(ctx, format, b.events, err)
 	switch {
 	case err == nil:
+		st.outcome = outcomeAccepted
 		writeAccepted(w, b.events)
 	case consumererror.IsPermanent(err):
-		// The pipeline's own error may carry details of the events: it goes to the log, and the
-		// sender learns only that resending will not help.
-		h.logger.Error("The pipeline permanently refused a request's events", zap.Int("events", b.events), zap.Error(err))
+		st.outcome = outcomePipelineFailed
+		h.logger.Error("The pipeline permanently refused a request's events; the failing component logs why", zap.Int("events", b.events))
 		writeError(w, http.StatusInternalServerError, "the pipeline permanently refused these events; resending them will not help")
 	default:
 		// Expected under back-pressure (memory limiter, full queue): the sender retries.
-		h.logger.Debug("The pipeline could not take a request's events", zap.Int("events", b.events), zap.Error(err))
+		st.outcome = outcomePipelineRefused
+		h.logger.Debug("The pipeline could not take a request's events", zap.Int("events", b.events))
 		w.Header().Set("Retry-After", h.retryAfter)
 		writeError(w, http.StatusServiceUnavailable, "the pipeline cannot take events right now; retry after "+h.retryAfter+"s")
 	}
+}
+
+// unauthorized answers a request without a known API key; missing and unknown keys get the
+// same answer, so that it tells nothing about which keys exist.
+func (h *handler) unauthorized(w http.ResponseWriter) {
+	if h.access.keys == nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized: the caller is not authenticated")
+		return
+	}
+	if h.access.bearer {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="auditlog"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized: send a known API key as Authorization: Bearer <key>")
+		return
+	}
+	writeError(w, http.StatusUnauthorized, "unauthorized: send a known API key in the "+h.access.header+" header")
 }
 
 // formatOf maps the Content-Type to the telemetry format, or says why it is not accepted.
@@ -138,33 +216,60 @@ func formatOf(contentType string) (format, refusal string) {
 	return format, ""
 }
 
-// readBody reads the whole body into buf: problems are reported by line and column, which
-// needs the bytes. Its size is bounded by max_request_body_size, which confighttp enforces.
-func readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+// bodyBuffer holds a request's body while it is decoded.
+type bodyBuffer struct{ b []byte }
+
+// read reads the whole body: problems are reported by line and column, which needs the
+// bytes. Its size is bounded by max_request_body_size, which confighttp enforces (after
+// decompression too); limit is that size, and the buffer never grows past it, so that a body
+// that expands beyond it costs about one limit's worth of memory, not the doubling to twice it
+// that bytes.Buffer would do.
+func (buf *bodyBuffer) read(r *http.Request, limit int) ([]byte, error) {
+	body := buf.b[:0]
 	// Content-Length is only a hint: a bigger body is cut off by the size limit, and a hint
 	// beyond it must not make us allocate.
-	if n := r.ContentLength; n > 0 && n <= maxPooledBody {
-		buf.Grow(int(n) + bytes.MinRead)
+	if n := int(r.ContentLength); n > 0 && n <= maxPooledBody && n >= cap(body) {
+		body = make([]byte, 0, n+1) // +1: room to see the end without growing
 	}
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		return nil, err
+	for {
+		if len(body) == cap(body) {
+			// Double, but jump to one byte past the limit rather than beyond it: reading that
+			// byte is how the limit is found exceeded.
+			size := max(minBodyGrowth, 2*cap(body))
+			if size >= limit {
+				size = limit + 1
+			}
+			grown := make([]byte, len(body), size)
+			copy(grown, body)
+			body = grown
+		}
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if errors.Is(err, io.EOF) {
+			buf.b = body
+			return body, nil
+		}
+		if err != nil {
+			buf.b = body
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
 }
+
+const minBodyGrowth = 4 << 10
 
 // bodyBuffers keep request bodies' buffers from one request to the next: a body is read whole
 // and is garbage as soon as it is decoded (records share nothing with it), so a new buffer per
 // request would be most of the receiver's allocated bytes.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bodyBuffers = sync.Pool{New: func() any { return new(bodyBuffer) }}
 
 // maxPooledBody bounds the buffers kept, so that one huge request does not pin its memory.
 const maxPooledBody = 4 << 20
 
-func releaseBody(buf *bytes.Buffer) {
-	if buf.Cap() > maxPooledBody {
+func releaseBody(buf *bodyBuffer) {
+	if cap(buf.b) > maxPooledBody {
 		return
 	}
-	buf.Reset()
 	bodyBuffers.Put(buf)
 }
 
@@ -204,10 +309,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// confighttpErrorHandler makes the errors confighttp answers by itself (decompression, auth)
-// look like ours.
+// confighttpErrorHandler makes the errors confighttp answers by itself (a refusal of the auth
+// extension, an unknown or broken Content-Encoding) look like ours, and counts them.
 func confighttpErrorHandler() confighttp.ToServerOption {
-	return confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, status int) {
+	return confighttp.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, msg string, status int) {
+		st := stateOf(r.Context())
+		switch status {
+		case http.StatusUnauthorized:
+			st.outcome = outcomeUnauthorized
+		case http.StatusBadRequest:
+			st.outcome = outcomeBadBody
+		}
 		writeError(w, status, msg)
 	})
 }

@@ -2,6 +2,7 @@ package auditlogreceiver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
@@ -33,6 +35,14 @@ func startReceiver(t *testing.T, next consumer.Logs, configure func(*Config)) (s
 
 func startReceiverWith(t *testing.T, set receiver.Settings, next consumer.Logs, configure func(*Config)) (string, *http.Client) {
 	t.Helper()
+	rcv := startReceiverOn(t, set, componenttest.NewNopHost(), next, configure)
+	return rcv.url("http"), newClient(t, nil)
+}
+
+// startReceiverOn starts the receiver with the given host (for extensions) and returns it; it
+// is shut down with the test.
+func startReceiverOn(t *testing.T, set receiver.Settings, host component.Host, next consumer.Logs, configure func(*Config)) *auditLogReceiver {
+	t.Helper()
 	factory := NewFactory()
 	cfg := factory.CreateDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = "127.0.0.1:0"
@@ -42,12 +52,32 @@ func startReceiverWith(t *testing.T, set receiver.Settings, next consumer.Logs, 
 	require.NoError(t, cfg.Validate())
 	rcv, err := factory.CreateLogs(context.Background(), set, cfg, next)
 	require.NoError(t, err)
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, rcv.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	return rcv.(*auditLogReceiver)
+}
 
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections) // runs before Shutdown: cleanups are last in, first out
-	return "http://" + rcv.(*auditLogReceiver).addr.String() + cfg.Path, &http.Client{Transport: transport}
+// url is where events are posted to the started receiver.
+func (r *auditLogReceiver) url(scheme string) string {
+	return scheme + "://" + r.addr.String() + r.cfg.Path
+}
+
+// newClient returns a client whose connections are closed with the test, before the receiver
+// shuts down (cleanups run last in, first out).
+func newClient(t *testing.T, tlsConfig *tls.Config) *http.Client {
+	transport := &http.Transport{TLSClientConfig: tlsConfig}
+	t.Cleanup(transport.CloseIdleConnections)
+	return &http.Client{Transport: transport}
+}
+
+// hostWithExtensions offers extensions, such as an authenticator, to the receiver.
+type hostWithExtensions struct {
+	component.Host
+	extensions map[component.ID]component.Component
+}
+
+func (h hostWithExtensions) GetExtensions() map[component.ID]component.Component {
+	return h.extensions
 }
 
 // response is any answer of the receiver.
@@ -66,11 +96,26 @@ type answer struct {
 
 func do(t *testing.T, client *http.Client, method, url, contentType, body string) answer {
 	t.Helper()
+	return doWith(t, client, method, url, contentType, body, nil)
+}
+
+// doWith sends a request with extra headers, such as an API key.
+func doWith(t *testing.T, client *http.Client, method, url, contentType, body string, header map[string]string) answer {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return send(t, client, req)
+}
+
+// send sends req and reads the answer, which must be JSON.
+func send(t *testing.T, client *http.Client, req *http.Request) answer {
+	t.Helper()
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

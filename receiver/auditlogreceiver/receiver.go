@@ -10,12 +10,11 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
-
-	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
 )
 
 // auditLogReceiver serves the HTTP endpoint that applications post audit events to.
@@ -23,6 +22,7 @@ type auditLogReceiver struct {
 	cfg      *Config
 	settings receiver.Settings
 	handler  *handler
+	tel      *telemetry
 
 	server  *http.Server
 	addr    net.Addr // where the server listens, once started
@@ -38,25 +38,49 @@ func newAuditLogReceiver(cfg *Config, set receiver.Settings, next consumer.Logs)
 	if err != nil {
 		return nil, fmt.Errorf("create receiver telemetry: %w", err)
 	}
-	dec := eventDecoder{scopeName: metadata.ScopeName, scopeVersion: set.BuildInfo.Version}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("create receiver telemetry: %w", err)
+	}
+	var acc *access
+	if tenants := cfg.Tenants.Get(); tenants != nil {
+		acc = newAccess(tenants, set.Logger, tel)
+	}
+	dec, err := newEventDecoder(cfg, set.BuildInfo.Version)
+	if err != nil {
+		return nil, err
+	}
 	return &auditLogReceiver{
 		cfg:      cfg,
 		settings: set,
-		handler:  newHandler(cfg, dec, next, obsrep, set.Logger),
+		handler:  newHandler(cfg, dec, acc, next, obsrep, set.Logger),
+		tel:      tel,
 	}, nil
 }
 
-// Start builds the server before listening, so that a server configuration error leaves no
-// port open.
+// Start loads the keys and builds the server before listening, so that a bad keys file or
+// server configuration leaves no port open.
 func (r *auditLogReceiver) Start(ctx context.Context, host component.Host) error {
-	server, err := r.cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, r.handler,
-		confighttpErrorHandler())
+	keys := r.keysFile()
+	if keys != nil {
+		if err := keys.load(); err != nil {
+			return err
+		}
+	}
+	opts := append([]confighttp.ToServerOption{confighttpErrorHandler()}, zstdDecoderOption(&r.cfg.ServerConfig)...)
+	server, err := r.cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, r.handler, opts...)
 	if err != nil {
 		return fmt.Errorf("build HTTP server: %w", err)
 	}
+	// Outermost, so that a request beyond max_concurrent_requests is refused before auth or
+	// decompression touch it, and every answer is counted.
+	server.Handler = newFront(server.Handler, r.cfg.maxConcurrentRequests(), r.handler.retryAfter, r.tel)
 	ln, err := r.cfg.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("listen on %q: %w", r.cfg.NetAddr.Endpoint, err)
+	}
+	if keys != nil {
+		keys.watch()
 	}
 	r.server, r.addr = server, ln.Addr()
 	r.settings.Logger.Info("Receiving audit events", zap.Stringer("address", ln.Addr()), zap.String("path", r.cfg.Path))
@@ -73,6 +97,9 @@ func (r *auditLogReceiver) Start(ctx context.Context, host component.Host) error
 // Shutdown stops accepting requests and waits for those in flight, so that each gets the
 // pipeline's answer; when ctx ends first, the remaining connections are closed.
 func (r *auditLogReceiver) Shutdown(ctx context.Context) error {
+	if keys := r.keysFile(); keys != nil {
+		keys.close()
+	}
 	if r.server == nil {
 		return nil
 	}
@@ -85,4 +112,12 @@ func (r *auditLogReceiver) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("shut down HTTP server: %w", err)
 	}
 	return nil
+}
+
+// keysFile is the API keys file in use, if callers present keys.
+func (r *auditLogReceiver) keysFile() *keysFile {
+	if r.handler.access == nil {
+		return nil
+	}
+	return r.handler.access.keys
 }

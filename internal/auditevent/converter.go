@@ -1,0 +1,62 @@
+package auditevent
+
+import (
+	"errors"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Shape says how a Converter tells which shape an event has.
+type Shape uint8
+
+const (
+	// ShapeAuto looks at each event: a GoodData entry has eventName, an Airkit row EVENT_TYPE,
+	// an Airkit camelCase event organizationId and type; any other event goes through the
+	// mapping, if there is one.
+	ShapeAuto Shape = iota
+	// ShapeMapped sends every event through the mapping, for a source whose events could pass
+	// for one of the built-in shapes.
+	ShapeMapped
+)
+
+// ErrUnknownShape is returned for an event of no known shape.
+var ErrUnknownShape = errors.New("unknown shape")
+
+// Converter turns decoded events of any shape into records under one set of rules. It is
+// built once from configuration and then only read, so requests may share it.
+type Converter struct {
+	rules   Rules
+	mapping *Mapping
+	shape   Shape
+}
+
+// NewConverter returns a converter; mapping may be nil unless shape is ShapeMapped.
+func NewConverter(shape Shape, rules Rules, mapping *Mapping) (*Converter, error) {
+	if shape == ShapeMapped && mapping == nil {
+		return nil, errors.New("every event is to be mapped, but there is no mapping")
+	}
+	return &Converter{rules: rules, mapping: mapping, shape: shape}, nil
+}
+
+// DefaultConverter detects the built-in shapes and applies the DefaultRules.
+var DefaultConverter = &Converter{rules: DefaultRules}
+
+// Convert fills lr from event, which was received at received. A problem with the event is a
+// *FieldError, or ErrUnknownShape. Like the converters of each shape, it moves what lr keeps
+// out of event.
+func (c *Converter) Convert(event pcommon.Map, lr plog.LogRecord, received pcommon.Timestamp) error {
+	switch {
+	case c.shape == ShapeMapped:
+		return c.mapping.convert(event, lr, &c.rules, received)
+	case IsGoodDataEntry(event):
+		return ConvertGoodData(event, lr, &c.rules, received)
+	case IsAirkitRow(event):
+		return ConvertAirkit(event, lr, &c.rules, received)
+	case IsAirkitCamelEvent(event):
+		return ConvertAirkitCamel(event, lr, &c.rules, received)
+	case c.mapping != nil:
+		return c.mapping.convert(event, lr, &c.rules, received)
+	}
+	return ErrUnknownShape
+}

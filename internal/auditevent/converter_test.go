@@ -1,0 +1,215 @@
+package auditevent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// airkitCamelFull is airkitFull as Airkit's camelCase events name the columns, with a kind.
+const airkitCamelFull = `{"organizationId":"org-1","eventId":"ev-1","eventYear":2026,"eventMonth":"2026-11-01","eventDate":"2026-11-22","eventTime":"2026-11-22 02:30:00.123","rootScopeUserId":"rsu-1","userId":"u-1","email":"a@example.com","appId":"app-1","branchId":"br-1","deployId":"dep-1","savepointId":"sp-1","savepointRevision":"7","resourceType":"datastore","resourceId":"res-1","domain":"example.com","datastoreId":"ds-1","apiKeyId":"ak-1","notifierId":"n-1","samlId":"saml-1","webhookId":"wh-1","adapterId":"ad-1","embedId":"em-1","roleId":"role-1","service":"studio","serviceRevision":"r42","loginType":"password","type":"user_login","kind":"Audit","sessionId":"s-1"}`
+
+var received = pcommon.NewTimestampFromTime(time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC))
+
+func convertWith(t *testing.T, c *Converter, in string) (plog.LogRecord, error) {
+	t.Helper()
+	m := pcommon.NewMap()
+	require.NoError(t, ParseJSONObject([]byte(in), m))
+	lr := plog.NewLogRecord()
+	return lr, c.Convert(m, lr, received)
+}
+
+func mustConvert(t *testing.T, c *Converter, in string) plog.LogRecord {
+	t.Helper()
+	lr, err := convertWith(t, c, in)
+	require.NoError(t, err)
+	return lr
+}
+
+func newTestConverter(t *testing.T, shape Shape, rules Rules, mapping map[string]string) *Converter {
+	t.Helper()
+	var m *Mapping
+	if mapping != nil {
+		var problems []MappingProblem
+		m, problems = NewMapping(mapping)
+		require.Empty(t, problems)
+	}
+	c, err := NewConverter(shape, rules, m)
+	require.NoError(t, err)
+	return c
+}
+
+// A camelCase Airkit event becomes the record its UPPER_SNAKE row would, plus its kind and
+// the keys that are no column.
+func TestAirkitCamelEventIsTheSameRecordAsItsRow(t *testing.T) {
+	upper := mustConvert(t, DefaultConverter, airkitFull)
+	camel := mustConvert(t, DefaultConverter, airkitCamelFull)
+	assert.Equal(t, upper.EventName(), camel.EventName())
+	assert.Equal(t, upper.Timestamp(), camel.Timestamp())
+	want := upper.Attributes().AsRaw()
+	want[AttrType] = "Audit"
+	assert.Equal(t, want, camel.Attributes().AsRaw())
+	assert.Equal(t, map[string]any{"sessionId": "s-1"}, camel.Body().Map().AsRaw())
+	assert.Equal(t, string(AppendAirkitJSON(nil, upper)), string(AppendAirkitJSON(nil, camel)), "the same row on the way out")
+}
+
+func TestAirkitCamelColumnOf(t *testing.T) {
+	for i, c := range AirkitColumns {
+		assert.Equal(t, i, airkitCamelColumnOf(c.camel), c.camel)
+		if c.Name != airkitEventType {
+			assert.Equal(t, upperSnakeToCamel(c.Name), c.camel, "camelCase of %s", c.Name)
+		}
+	}
+	for _, name := range []string{"", "EVENT_TYPE", "eventType", "kind", "orgId", "OrganizationId"} {
+		assert.Equal(t, -1, airkitCamelColumnOf(name), name)
+	}
+}
+
+func upperSnakeToCamel(s string) string {
+	words := strings.Split(strings.ToLower(s), "_")
+	for i := 1; i < len(words); i++ {
+		words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+	}
+	return strings.Join(words, "")
+}
+
+func TestConvertDetectsTheShape(t *testing.T) {
+	withMapping := newTestConverter(t, ShapeAuto, DefaultRules, map[string]string{
+		"event_name": "action", "time": "at", "org_id": "tenant.id",
+	})
+	forced := newTestConverter(t, ShapeMapped, DefaultRules, map[string]string{
+		"event_name": "eventName", "time": "when", "org_id": "org",
+	})
+	tests := []struct {
+		name      string
+		converter *Converter
+		in        string
+		format    string
+		eventName string
+	}{
+		{"gooddata", DefaultConverter, `{"eventName":"USER_LOGIN","ts":"2023-01-20T18:55:32.466Z","orgId":"o"}`, FormatGoodData, "USER_LOGIN"},
+		{"airkit row", DefaultConverter, `{"EVENT_TYPE":"user_login","EVENT_TIME":"2026-11-22 02:30:00","ORGANIZATION_ID":"o"}`, FormatAirkit, "user_login"},
+		{"airkit camelCase", DefaultConverter, `{"type":"user_login","eventTime":"2026-11-22 02:30:00","organizationId":"o"}`, FormatAirkit, "user_login"},
+		{"gooddata first, though it has type", withMapping, `{"eventName":"x","type":"audit","ts":"2023-01-20T18:55:32.466Z","orgId":"o"}`, FormatGoodData, "x"},
+		{"anything else is mapped", withMapping, `{"action":"login","at":1733212345,"tenant":{"id":"acme"}}`, FormatMapped, "login"},
+		{"shape mapped maps a lookalike", forced, `{"eventName":"login","when":1733212345,"org":"acme","orgId":"not this"}`, FormatMapped, "login"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := mustConvert(t, tt.converter, tt.in)
+			assert.Equal(t, tt.format, StrAttr(lr, AttrSourceFormat))
+			assert.Equal(t, tt.eventName, lr.EventName())
+		})
+	}
+	_, err := convertWith(t, DefaultConverter, `{"action":"login","at":1733212345}`)
+	assert.ErrorIs(t, err, ErrUnknownShape)
+	_, err = NewConverter(ShapeMapped, DefaultRules, nil)
+	assert.Error(t, err)
+}
+
+func TestRulesForEveryShape(t *testing.T) {
+	mapping := map[string]string{"event_name": "action", "time": "at", "org_id": "tenant.id", "user_id": "actor.id"}
+	requireUser := Rules{Required: NewFieldSet(FieldEventName, FieldOrgID, FieldUserID)}
+	received := Rules{Required: NewFieldSet(FieldEventName, FieldOrgID), DefaultTimeReceived: true}
+	tests := []struct {
+		name   string
+		rules  Rules
+		in     string
+		field  string // "" when the event is accepted
+		reason string
+	}{
+		{"gooddata: user required", requireUser, `{"eventName":"x","ts":"2023-01-20T18:55:32Z","orgId":"o"}`, "userId", "is required"},
+		{"gooddata: user empty", requireUser, `{"eventName":"x","ts":"2023-01-20T18:55:32Z","orgId":"o","userId":""}`, "userId", "must not be empty"},
+		{"gooddata: user given", requireUser, `{"eventName":"x","ts":"2023-01-20T18:55:32Z","orgId":"o","userId":"u"}`, "", ""},
+		{"gooddata: no ts", DefaultRules, `{"eventName":"x","orgId":"o"}`, "ts", "is required"},
+		{"gooddata: no ts, time received", received, `{"eventName":"x","orgId":"o"}`, "", ""},
+		{"gooddata: empty ts, time received", received, `{"eventName":"x","orgId":"o","ts":""}`, "", ""},
+		{"gooddata: epoch ts", DefaultRules, `{"eventName":"x","orgId":"o","ts":1733212345678}`, "", ""},
+		{"gooddata: event name not required", Rules{Required: NewFieldSet(FieldOrgID)}, `{"eventName":null,"ts":"2023-01-20T18:55:32Z","orgId":"o"}`, "", ""},
+		{"gooddata: missing field named canonically", Rules{Required: NewFieldSet(FieldOrgID, FieldAppID)}, `{"eventName":"x","ts":"2023-01-20T18:55:32Z","orgId":"o"}`, "app_id", "is required"},
+		{"airkit: user required", requireUser, `{"EVENT_TYPE":"x","EVENT_TIME":"2026-01-01 00:00:00","ORGANIZATION_ID":"o"}`, "USER_ID", "is required"},
+		{"airkit: no time", DefaultRules, `{"EVENT_TYPE":"x","ORGANIZATION_ID":"o"}`, "EVENT_TIME", "is required"},
+		{"airkit: empty time", DefaultRules, `{"EVENT_TYPE":"x","EVENT_TIME":"","ORGANIZATION_ID":"o"}`, "EVENT_TIME", "must not be empty"},
+		{"airkit: no time, time received", received, `{"EVENT_TYPE":"x","ORGANIZATION_ID":"o"}`, "", ""},
+		{"airkit: date against the time received", received, `{"EVENT_TYPE":"x","ORGANIZATION_ID":"o","EVENT_DATE":"2020-01-01"}`, "EVENT_DATE", "does not agree with EVENT_TIME (expected 2026-12-03)"},
+		{"airkit: epoch milliseconds", DefaultRules, `{"EVENT_TYPE":"x","EVENT_TIME":1733212345678,"ORGANIZATION_ID":"o","EVENT_YEAR":2024}`, "", ""},
+		{"airkit: event type not a string", DefaultRules, `{"EVENT_TYPE":5,"EVENT_TIME":"2026-01-01 00:00:00","ORGANIZATION_ID":"o"}`, "EVENT_TYPE", "must be a string, got a number"},
+		{"airkit camelCase: no time", DefaultRules, `{"type":"x","organizationId":"o"}`, "eventTime", "is required"},
+		{"airkit camelCase: no org", DefaultRules, `{"type":"x","organizationId":null,"eventTime":"2026-01-01 00:00:00"}`, "organizationId", "is required"},
+		{"airkit camelCase: user required", requireUser, `{"type":"x","organizationId":"o","eventTime":1733212345}`, "userId", "is required"},
+		{"airkit camelCase: year contradicts", DefaultRules, `{"type":"x","organizationId":"o","eventTime":"2026-01-01 00:00:00","eventYear":2025}`, "eventYear", "does not agree with eventTime (expected 2026)"},
+		{"airkit camelCase: kind not a string", DefaultRules, `{"type":"x","organizationId":"o","eventTime":"2026-01-01 00:00:00","kind":1}`, "kind", "must be a string, got a number"},
+		{"mapped: user required", requireUser, `{"action":"x","at":1733212345,"tenant":{"id":"o"}}`, "actor.id", "is required"},
+		{"mapped: user empty", requireUser, `{"action":"x","at":1733212345,"tenant":{"id":"o"},"actor":{"id":""}}`, "actor.id", "must not be empty"},
+		{"mapped: user a number", requireUser, `{"action":"x","at":1733212345,"tenant":{"id":"o"},"actor":{"id":42}}`, "", ""},
+		{"mapped: no time", DefaultRules, `{"action":"x","tenant":{"id":"o"}}`, "at", "is required"},
+		{"mapped: no time, time received", received, `{"action":"x","tenant":{"id":"o"}}`, "", ""},
+		{"mapped: bad time", DefaultRules, `{"action":"x","at":"soon","tenant":{"id":"o"}}`, "at", "must be " + mappedTimeHint},
+		{"mapped: time an object", DefaultRules, `{"action":"x","at":{},"tenant":{"id":"o"}}`, "at", "must be " + mappedTimeHint + ", got an object"},
+		{"mapped: tenant not an object", DefaultRules, `{"action":"x","at":1733212345,"tenant":"o"}`, "tenant.id", "is required"},
+		{"mapped: name not a string", DefaultRules, `{"action":["x"],"at":1733212345,"tenant":{"id":"o"}}`, "action", "must be a string, got an array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestConverter(t, ShapeAuto, tt.rules, mapping)
+			lr, err := convertWith(t, c, tt.in)
+			if tt.field == "" {
+				require.NoError(t, err)
+				assert.NotZero(t, lr.Timestamp())
+				assert.NotEmpty(t, EventID(lr), "an id is generated")
+				return
+			}
+			assertFieldError(t, err, tt.field, tt.reason)
+		})
+	}
+}
+
+func TestDefaultTimeReceivedUsesTheReceiveTime(t *testing.T) {
+	c := newTestConverter(t, ShapeAuto, Rules{Required: NewFieldSet(FieldOrgID), DefaultTimeReceived: true}, nil)
+	for _, in := range []string{
+		`{"eventName":"x","orgId":"o"}`,
+		`{"EVENT_TYPE":"x","ORGANIZATION_ID":"o","EVENT_TIME":null}`,
+		`{"type":"x","organizationId":"o"}`,
+	} {
+		lr := mustConvert(t, c, in)
+		assert.Equal(t, received, lr.Timestamp(), in)
+	}
+	lr := mustConvert(t, c, `{"eventName":"x","orgId":"o","ts":"2023-01-20T18:55:32.466Z"}`)
+	assert.Equal(t, time.Date(2023, 1, 20, 18, 55, 32, 466e6, time.UTC), lr.Timestamp().AsTime(), "a given time wins")
+}
+
+func TestFieldByName(t *testing.T) {
+	attrs := map[string]bool{}
+	for f := range fieldCount {
+		got, ok := FieldByName(f.Name())
+		require.True(t, ok, f.Name())
+		assert.Equal(t, f, got)
+		if attr := fieldSpecs[f].attr; attr != "" {
+			assert.False(t, attrs[attr], "%s has an attribute of its own", f.Name())
+			attrs[attr] = true
+		}
+	}
+	for _, name := range []string{"", "orgId", "audit.org.id", "EVENT_NAME"} {
+		_, ok := FieldByName(name)
+		assert.False(t, ok, name)
+	}
+}
+
+// The shapes' tables name each field's attribute twice, once through the canonical field.
+func TestShapeTablesAgreeWithTheCanonicalFields(t *testing.T) {
+	for _, c := range AirkitColumns {
+		if c.field == noField {
+			assert.Empty(t, c.attr, c.Name)
+			continue
+		}
+		assert.Equal(t, fieldSpecs[c.field].attr, c.attr, c.Name)
+	}
+	for _, f := range goodDataFields {
+		assert.Equal(t, fieldSpecs[f.field].attr, f.attr, f.key)
+	}
+}
