@@ -21,7 +21,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' -not -path './.
 export VERSITYGW
 export AUDITSHIP_COLLECTOR := $(CURDIR)/$(COLLECTOR)
 
-.PHONY: all build run test test-deploy docker bench bench-e2e lint tools clean
+.PHONY: all build run test test-deploy fuzz docker bench bench-e2e lint tools clean
 
 all: build
 
@@ -67,6 +67,18 @@ run: $(COLLECTOR) $(VERSITYGW)
 test: $(COLLECTOR) $(VERSITYGW) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 	cd deploy/check && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Each fuzz target for FUZZTIME beyond its seeds (a minute and a half in all): a regression on
+# the paths the seeds reach shows up in every `make test`. Longer runs: `make fuzz FUZZTIME=10m`.
+# go test fuzzes one target of one package at a time.
+FUZZTIME ?= 12s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./receiver/auditlogreceiver/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecompressAndDecode$$' -fuzztime $(FUZZTIME) ./receiver/auditlogreceiver/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./internal/auditevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime $(FUZZTIME) ./processor/maskprocessor/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./exporter/audits3exporter/internal/spool/
 
 # The deployment files alone: the Kubernetes manifests (decoded strictly into the Kubernetes
 # API types), the Helm values and the Dockerfile, and every collector configuration in them run

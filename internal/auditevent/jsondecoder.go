@@ -20,6 +20,10 @@ const MaxJSONDepth = 64
 // maxKnownKeys bounds the keys a decoder remembers from one event to compare the next with.
 const maxKnownKeys = 64
 
+// keptShapes is how many shapes of top-level objects, besides the last one's, a decoder keeps
+// to refill: a stream that mixes GoodData entries and Airkit rows switches between two.
+const keptShapes = 2
+
 // maxStringChunk bounds the input text copied at once into a string that decoded keys and
 // values share (see JSONDecoder).
 const maxStringChunk = 16 << 10
@@ -73,7 +77,11 @@ func (e *JSONError) Error() string {
 // while the keys come in the same order and keeping scalars that do not change: decoding a
 // stream of similar events into one value spares most of pdata's work (each pdata setter
 // allocates). The map's keys must be unique, as when a decoder filled it. A decoded value
-// shares nothing with the input or with other values, apart from immutable strings.
+// shares nothing with the input or with other values, apart from immutable strings. So that
+// a stream mixing shapes of events gets the same help, a top-level object whose first key is
+// not that of the map it is decoded into is decoded into the entries of the last object that
+// started with its key, if the decoder kept them (it keeps the last few shapes): they trade
+// places with what the map held, which the decoder keeps instead.
 //
 // The decoder reads either a stream of top-level values (Next) or the elements of one
 // top-level array (NextElement), not both.
@@ -91,11 +99,21 @@ type JSONDecoder struct {
 	keys    []string   // at most maxKnownKeys
 	keysBuf [32]string // where keys starts, sparing allocations for most events
 	plain   bool       // whether the last string read was plain
+	// shapes are the entries and keys of top-level objects that started with other keys than
+	// the last one, the most recently decoded first; their maps are the decoder's own.
+	shapes    [keptShapes]shape
+	shapeSwap pcommon.Map // where a map's entries wait while two maps trade them
 
 	chunk      string // a copy of data[chunkStart:chunkStart+len(chunk)]
 	chunkStart int
 	buf        []byte        // where escaped strings are decoded
 	empty      pcommon.Value // to set values to null, made when first needed
+}
+
+// shape is a top-level object kept to be refilled by a later one with the same first key.
+type shape struct {
+	entries pcommon.Map
+	keys    []string // as JSONDecoder.keys
 }
 
 type arrayState uint8
@@ -114,7 +132,7 @@ func NewJSONDecoder(data []byte) *JSONDecoder {
 }
 
 // Reset makes d read data from its start, as a new decoder would, but remembering the keys
-// of the last object it decoded, which the next one probably has too.
+// of the last object it decoded, which the next one probably has too, and the shapes it keeps.
 func (d *JSONDecoder) Reset(data []byte) {
 	d.data, d.off, d.err, d.elements = data, 0, nil, arrayBefore
 	d.chunk, d.chunkStart = "", 0 // a copy of the old data
@@ -308,6 +326,9 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 		truncateMap(m, 0)
 		return nil
 	}
+	if top {
+		d.recallShape(m)
+	}
 	var key string
 	kept, pending := 0, false
 	for k, v := range m.All() {
@@ -353,6 +374,38 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 	}
 }
 
+// recallShape makes m, into which the top-level object at d.off is about to be decoded, hold
+// the kept entries that start with its first key, if m does not. What m held is kept instead,
+// as the most recent shape. On a miss, m takes the entries of the least recent shape, reusing
+// their storage.
+func (d *JSONDecoder) recallShape(m pcommon.Map) {
+	if len(d.keys) > 0 && d.keyAt(d.keys[0]) >= 0 {
+		return
+	}
+	// i is the kept shape that starts with the object's first key, or else the least recent.
+	i := 0
+	for i < keptShapes-1 {
+		if k := d.shapes[i].keys; len(k) > 0 && d.keyAt(k[0]) >= 0 {
+			break
+		}
+		i++
+	}
+	if d.shapes[i].entries == (pcommon.Map{}) {
+		d.shapes[i].entries = pcommon.NewMap()
+		d.shapes[i].keys = make([]string, 0, len(d.keysBuf))
+		if d.shapeSwap == (pcommon.Map{}) {
+			d.shapeSwap = pcommon.NewMap()
+		}
+	}
+	recalled := d.shapes[i]
+	m.MoveTo(d.shapeSwap)
+	recalled.entries.MoveTo(m)
+	copy(d.shapes[1:i+1], d.shapes[:i])
+	d.shapes[0] = shape{entries: recalled.entries, keys: d.keys}
+	d.shapeSwap.MoveTo(d.shapes[0].entries)
+	d.keys = recalled.keys
+}
+
 // noteKey records the key read for the i-th entry of a top-level object, if it is plain.
 func (d *JSONDecoder) noteKey(i int, key string) {
 	switch {
@@ -368,28 +421,38 @@ func (d *JSONDecoder) noteKey(i int, key string) {
 // keyIs reads the object member's key at d.off and the colon after it, and goes to its value,
 // if the key is k, which is known to be plain; else it reads nothing.
 func (d *JSONDecoder) keyIs(k string) bool {
-	data := d.data
 	d.skipSpace()
+	i := d.keyAt(k)
+	if i < 0 {
+		return false
+	}
+	d.off = i
+	return true
+}
+
+// keyAt returns the offset of the value of the object member at d.off, which is not
+// whitespace, if its key is k, which is known to be plain; else -1.
+func (d *JSONDecoder) keyAt(k string) int {
+	data := d.data
 	end := d.off + 1 + len(k)
 	if end >= len(data) || data[d.off] != '"' || data[end] != '"' || string(data[d.off+1:end]) != k {
-		return false
+		return -1
 	}
 	i := end + 1
 	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 	if i == len(data) || data[i] != ':' {
-		return false
+		return -1
 	}
 	i++
 	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 	if i == len(data) {
-		return false
+		return -1
 	}
-	d.off = i
-	return true
+	return i
 }
 
 // key reads an object member's key and the colon after it, and goes to its value.

@@ -312,6 +312,53 @@ func TestJSONDecoderKnownKeysOfAnotherValue(t *testing.T) {
 	assert.Equal(t, `{"x":9,"y":10}`, string(AppendJSONValue(nil, v1)))
 }
 
+// A stream that mixes shapes, told apart by their first key, more of them than the decoder
+// keeps, decodes as encoding/json reads it, in a stream and as an array's elements.
+func TestJSONDecoderShapes(t *testing.T) {
+	events := []string{
+		`{"a":1,"b":{"c":[1,2]},"d":"x"}`,
+		`{"p":"q","r":null}`,
+		`{"a":2,"b":{"c":[3]},"d":"y"}`,
+		`{"p":"s","r":[true]}`,
+		`{"m":{"n":1}}`,
+		`{"z":0}`,
+		`{"a":3,"d":"z","b":7}`,
+		`{"a\u0062":4}`,
+		`{"p":"t"}`,
+		`{}`,
+		`{"m":{"n":2},"o":"o"}`,
+		`{"a":5,"b":{"c":[]},"d":"w"}`,
+		`["not","an","object"]`,
+		`{"p":"u","r":{"deep":{"er":1}}}`,
+		`{"a":6,"a":7}`,
+		`{"a" : 8}`,
+		`{"z":1,"p":2}`,
+		`{"p":3}`,
+		`{"a":`,
+	}
+	checkStream(t, []byte(strings.Join(events, "\n")))
+	checkElements(t, []byte("["+strings.Join(events[:len(events)-1], ",")+"]"))
+}
+
+// Decoding events of two shapes in turn into one value costs what decoding events of one shape
+// does: each is decoded into the entries of the last event of its shape, whose values stay
+// when they do not change. Only the copy of each event's text is allocated, and the string
+// with escapes of the GoodData entry.
+func TestJSONDecoderShapesAreKept(t *testing.T) {
+	body := []byte(benchGoodData + "\n" + benchAirkit + "\n")
+	d := NewJSONDecoder(body)
+	v := pcommon.NewValueEmpty()
+	allocs := testing.AllocsPerRun(20, func() {
+		d.Reset(body)
+		for range 2 {
+			if _, err := d.Next(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	assert.LessOrEqual(t, allocs, 3.0)
+}
+
 func TestJSONDecoderReset(t *testing.T) {
 	d := NewJSONDecoder([]byte(`{"key":"aaaa","n":1}`))
 	v := pcommon.NewValueEmpty()
