@@ -77,6 +77,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./receiver/auditlogreceiver/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecompressAndDecode$$' -fuzztime $(FUZZTIME) ./receiver/auditlogreceiver/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./internal/auditevent/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTimestampNTZ$$' -fuzztime $(FUZZTIME) ./internal/auditevent/
 	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime $(FUZZTIME) ./processor/maskprocessor/
 	$(GO) test -run '^$$' -fuzz '^FuzzFrames$$' -fuzztime $(FUZZTIME) ./exporter/audits3exporter/internal/spool/
 

@@ -256,14 +256,6 @@ func IsAirkitRow(row pcommon.Map) bool {
 	return ok
 }
 
-// IsAirkitCamelEvent tells whether a decoded event has the shape of Airkit's camelCase events:
-// an organizationId and a type, which every one of them has.
-func IsAirkitCamelEvent(event pcommon.Map) bool {
-	_, org := event.Get(airkitCamelOrgID)
-	_, typ := event.Get(airkitCamelEventType)
-	return org && typ
-}
-
 // AirkitToRecord fills lr from one decoded Airkit row with the DefaultRules: EVENT_TYPE,
 // EVENT_TIME and ORGANIZATION_ID are required. See ConvertAirkit.
 func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
@@ -293,7 +285,7 @@ func ConvertAirkitCamel(event pcommon.Map, lr plog.LogRecord, rules *Rules, rece
 func convertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
 	attrs := lr.Attributes()
 	// Room as in ConvertGoodData: Airkit rows are mostly nulls, which make no attribute.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(row) + ocsfAttrCount)
+	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(row))
 	attrs.PutStr(AttrSourceFormat, FormatAirkit)
 	// The time first: the date columns are checked against it.
 	if v, ok := row.Get(naming.timeKey); ok {
@@ -363,7 +355,9 @@ func checkDerived(c *AirkitColumn, name, timeName string, v pcommon.Value, t tim
 		return fieldErr(name, "has the wrong type: "+JSONTypeName(v))
 	}
 	if !agrees {
-		return fieldErr(name, "does not agree with "+timeName+" (expected "+string(want)+")")
+		// The expected text is left out: derived from the event's time, it is still a value of
+		// the event, and answers quote none.
+		return fieldErr(name, "does not agree with "+timeName)
 	}
 	return nil
 }
@@ -375,9 +369,10 @@ func appendExpectedDerived(buf []byte, c AirkitColumn, t time.Time) ([]byte, boo
 	case airkitEventYear:
 		return strconv.AppendInt(buf, int64(t.Year()), 10), true
 	case airkitEventMonth:
-		return monthStart(t).AppendFormat(buf, dateLayout), true
+		return appendDate(buf, t.Year(), t.Month(), 1), true
 	case airkitEventDate:
-		return t.AppendFormat(buf, dateLayout), true
+		y, m, d := t.Date()
+		return appendDate(buf, y, m, d), true
 	}
 	return buf, false
 }

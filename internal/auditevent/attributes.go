@@ -61,6 +61,3 @@ const (
 	DefaultGoodDataType    = "audit"
 	goodDataTimeLayoutBase = "2006-01-02T15:04:05"
 )
-
-// ocsfAttrCount is how many ocsf.* attributes the ocsf processor may add to a record.
-const ocsfAttrCount = 10

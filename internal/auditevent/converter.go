@@ -46,17 +46,55 @@ var DefaultConverter = &Converter{rules: DefaultRules}
 // *FieldError, or ErrUnknownShape. Like the converters of each shape, it moves what lr keeps
 // out of event.
 func (c *Converter) Convert(event pcommon.Map, lr plog.LogRecord, received pcommon.Timestamp) error {
-	switch {
-	case c.shape == ShapeMapped:
+	if c.shape == ShapeMapped {
 		return c.mapping.convert(event, lr, &c.rules, received)
-	case IsGoodDataEntry(event):
+	}
+	switch builtInShapeOf(event) {
+	case shapeGoodData:
 		return ConvertGoodData(event, lr, &c.rules, received)
-	case IsAirkitRow(event):
+	case shapeAirkitRow:
 		return ConvertAirkit(event, lr, &c.rules, received)
-	case IsAirkitCamelEvent(event):
+	case shapeAirkitCamel:
 		return ConvertAirkitCamel(event, lr, &c.rules, received)
-	case c.mapping != nil:
+	}
+	if c.mapping != nil {
 		return c.mapping.convert(event, lr, &c.rules, received)
 	}
 	return ErrUnknownShape
+}
+
+// builtInShape is the shape of an event that needs no mapping.
+type builtInShape int
+
+const (
+	shapeNone builtInShape = iota
+	shapeGoodData
+	shapeAirkitRow
+	shapeAirkitCamel
+)
+
+// builtInShapeOf tells the shape by the keys that mark each: eventName (GoodData) first, then
+// EVENT_TYPE (an Airkit row), then organizationId with type (Airkit's camelCase events). One
+// pass over the keys: a Get per marker would scan an Airkit row's 29 columns three times.
+func builtInShapeOf(event pcommon.Map) builtInShape {
+	var airkitRow, camelOrg, camelType bool
+	for key := range event.All() {
+		switch key {
+		case goodDataEventName:
+			return shapeGoodData
+		case airkitEventType:
+			airkitRow = true
+		case airkitCamelOrgID:
+			camelOrg = true
+		case airkitCamelEventType:
+			camelType = true
+		}
+	}
+	switch {
+	case airkitRow:
+		return shapeAirkitRow
+	case camelOrg && camelType:
+		return shapeAirkitCamel
+	}
+	return shapeNone
 }

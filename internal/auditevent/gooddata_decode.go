@@ -5,11 +5,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// IsGoodDataEntry tells whether a decoded event has GoodData's shape.
-func IsGoodDataEntry(entry pcommon.Map) bool {
-	_, ok := entry.Get("eventName")
-	return ok
-}
+// goodDataEventName is the key that marks a GoodData entry.
+const goodDataEventName = "eventName"
 
 // GoodDataToRecord fills lr from one decoded GoodData entry with the DefaultRules: eventName,
 // ts and orgId are required. See ConvertGoodData.
@@ -38,9 +35,11 @@ const goodDataTimeHint = "an RFC 3339 time such as 2023-01-20T18:55:32.466Z"
 // that needs the entry intact must pass a copy.
 func ConvertGoodData(entry pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
 	attrs := lr.Attributes()
-	// Room for the source format, the entry's fields (nulls make no attribute), a generated id
-	// and the ocsf processor's ten, so the attributes are not copied as they grow.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(entry) + ocsfAttrCount)
+	// Room for the source format, the entry's fields (nulls make no attribute) and a generated
+	// id, so the attributes are not copied as they grow. Nothing more: what processors add is
+	// theirs to reserve (the ocsf processor does), and a pipeline without them would carry the
+	// room unused.
+	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(entry))
 	attrs.PutStr(AttrSourceFormat, FormatGoodData)
 	var seen presence
 	for key, v := range entry.All() {

@@ -120,7 +120,7 @@ func overlaps(a, b string) bool {
 // moved out of the event into lr, and what remains of the event becomes the body, nested as
 // it was. The source format is FormatMapped.
 func (m *Mapping) convert(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	lr.Attributes().EnsureCapacity(2 + len(m.paths) + ocsfAttrCount)
+	lr.Attributes().EnsureCapacity(2 + len(m.paths))
 	lr.Attributes().PutStr(AttrSourceFormat, FormatMapped)
 	var seen presence
 	for i := range m.paths {

@@ -140,22 +140,9 @@ func checkBatch(t *testing.T, body []byte, b *batch, observed pcommon.Timestamp,
 	}
 	for _, p := range b.problems {
 		require.NotEmpty(t, p.Reason, "%+v", p)
-		vocabulary.requireNoEcho(t, body, withoutDerivedValue(p.Reason))
+		vocabulary.requireNoEcho(t, body, p.Reason)
 		vocabulary.requireNoEcho(t, body, p.Field)
 	}
-}
-
-// withoutDerivedValue drops the one known exception to problems not echoing events: an Airkit
-// date column that contradicts EVENT_TIME is refused with the value derived from EVENT_TIME,
-// such as "does not agree with EVENT_TIME (expected 2026-11-01)", which repeats part of it.
-// A time is no secret, but it is a value of the event: see issue 6's report.
-func withoutDerivedValue(reason string) string {
-	if strings.HasPrefix(reason, "does not agree with ") {
-		if i := strings.LastIndex(reason, " (expected "); i >= 0 && strings.HasSuffix(reason, ")") {
-			return reason[:i]
-		}
-	}
-	return reason
 }
 
 // checkAgainstEncodingJSON checks that encoding/json reads as many events from body, and finds
