@@ -31,7 +31,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 
 COPY --from=build /src/bin/otelcol-audit /otelcol-audit
 # `make build` also makes the destination checker (docs/operations.md): run it with
-# --entrypoint /otelcol-audit-verify, e.g. as an init container before a rollout.
+# --entrypoint /otelcol-audit-verify, as a pre-deploy step or a periodic job.
 COPY --from=build /src/bin/otelcol-audit-verify /otelcol-audit-verify
 COPY --from=build --chown=65532:65532 /out/var/lib/otelcol-audit /var/lib/otelcol-audit
 COPY --from=build /out/etc/otelcol-audit /etc/otelcol-audit

@@ -6,11 +6,11 @@
 // airkit-verify-test-{timestamp} by default) to the default destination and to every route of
 // routes and routes_file, as the exporter's verify: true does at start-up. It prints one line
 // per destination and exits 0 when every destination took its object, 1 when any did not, and
-// 2 when it could not check (bad flags, a configuration that does not load or validate, no
-// audits3 exporter).
+// 2 when it could not check (bad flags, a configuration or routes file that does not load or
+// validate, no audits3 exporter). An exporter with no destination at all counts as failed.
 //
 // It opens no spool and starts no pipeline, so it can run beside a running collector, as a
-// Kubernetes init container or a pre-deploy step.
+// pre-deploy step or a periodic job.
 package main
 
 import (
@@ -96,13 +96,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cannot check: %v\n", err)
 		return exitCannotCheck
 	}
-	checked, failed := 0, 0
+	checked, failed, cannotCheck := 0, 0, false
 	for _, exp := range exporters {
 		results, err := audits3exporter.Verify(ctx, exp.cfg, logger.With(zap.String("exporter", exp.id.String())))
 		if err != nil {
-			fmt.Fprintf(stdout, "FAIL  %s: %v\n", exp.id, err)
+			// A routes file that does not load is the configuration's fault, not a destination's.
+			fmt.Fprintf(stdout, "CANNOT CHECK  %s: %v\n", exp.id, err)
+			cannotCheck = true
+			continue
+		}
+		if len(results) == 0 {
+			// An exporter with nowhere to write (no bucket, empty routes) has verified nothing:
+			// a pre-deploy gate must not pass on it.
+			fmt.Fprintf(stdout, "FAIL  %s: no destination configured (no bucket, no routes)\n", exp.id)
 			failed++
-			checked++
 			continue
 		}
 		for _, r := range results {
@@ -114,6 +121,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "OK    %s %s: s3://%s/%s (region %s)\n", exp.id, r.Name(), r.Bucket, r.Key, r.Region)
 		}
+	}
+	if cannotCheck {
+		fmt.Fprintf(stdout, "Some exporters could not be checked; %d of %d destinations checked failed verify.\n", failed, checked)
+		return exitCannotCheck
 	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %d destinations failed verify.\n", failed, checked)

@@ -180,3 +180,28 @@ func TestCannotCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestRoutesFileProblems(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		routes   string
+		wantCode int
+		wantLine string
+	}{
+		// "{}" is how a control plane writes "no customers yet": nothing was verified, so a
+		// pre-deploy gate must not pass.
+		"no destination":        {"{}\n", exitVerifyFailed, "FAIL  audits3: no destination configured"},
+		"routes file not valid": {"acme: [not, a, route]\n", exitCannotCheck, "CANNOT CHECK  audits3: "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			routes := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+			require.NoError(t, os.WriteFile(routes, []byte(tc.routes), 0o600))
+			config := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+"-config.yaml")
+			require.NoError(t, os.WriteFile(config, []byte("exporters:\n  audits3:\n    routes_file: "+routes+
+				"\n    spool: {directory: "+dir+"}\n"), 0o600))
+			code, out, _ := runVerify(t, "--config", config)
+			assert.Equal(t, tc.wantCode, code, out)
+			assert.Contains(t, out, tc.wantLine)
+		})
+	}
+}

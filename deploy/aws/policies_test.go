@@ -14,8 +14,8 @@ import (
 
 var sampleVars = map[string]string{
 	"BUCKET":                  "acme-audit-logs",
-	"VENDOR_PRINCIPAL":        "arn:aws:iam::111122223333:role/otelcol-audit",
-	"VENDOR_ACCOUNT_ID":       "111122223333",
+	"VENDOR_PRINCIPAL":        "arn:aws:iam::999988887777:role/otelcol-audit",
+	"VENDOR_ACCOUNT_ID":       "999988887777",
 	"VENDOR_ROLE_NAME":        "otelcol-audit",
 	"EXTERNAL_ID":             "acme-7f3c9e2a41d8",
 	"CUSTOMER_ROLE_PATH":      "auditship/",
@@ -113,7 +113,7 @@ func TestTrustPolicyNeedsTheExternalID(t *testing.T) {
 	sts := statements(t, CustomerRoleTrustPolicy)
 	require.Len(t, sts, 1)
 	assert.Equal(t, []string{"sts:AssumeRole"}, strs(sts[0].Action))
-	assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::111122223333:role/otelcol-audit"}, sts[0].Principal)
+	assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::999988887777:role/otelcol-audit"}, sts[0].Principal)
 	assert.Equal(t, "acme-7f3c9e2a41d8", sts[0].Condition["StringEquals"]["sts:ExternalId"])
 }
 

@@ -94,23 +94,27 @@ func (c *collectorConfig) routesFiles() []string {
 	return files
 }
 
-// shutdownBudget is how long the audits3 exporters may keep uploading at shutdown: their
-// `timeout` (30s when not set).
+// shutdownBudget is how long the audits3 exporters may keep uploading at shutdown: the sum of
+// their `timeout`s, since the collector shuts its components down one after another.
 func (c *collectorConfig) shutdownBudget(t *testing.T) time.Duration {
 	t.Helper()
 	budget := time.Duration(0)
 	for id, v := range c.components("exporters", "audits3") {
-		d := 30 * time.Second
+		d := defaultExporterTimeout
 		if s := lookupString(v, "timeout"); s != "" {
 			var err error
 			if d, err = time.ParseDuration(s); err != nil {
 				t.Fatalf("exporters::%s::timeout: %v", id, err)
 			}
 		}
-		budget = max(budget, d)
+		budget += d
 	}
 	return budget
 }
+
+// defaultExporterTimeout is the audits3 exporter's `timeout` when not set (defaultTimeout in
+// exporter/audits3exporter/config.go; this module cannot import it).
+const defaultExporterTimeout = 30 * time.Second
 
 // healthCheck returns the health_check extension's port and path.
 func (c *collectorConfig) healthCheck(t *testing.T) (port, urlPath string) {

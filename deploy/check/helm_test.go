@@ -217,7 +217,9 @@ func TestHelmValues(t *testing.T) {
 		if port == "13133" || host == "localhost" || strings.HasPrefix(host, "127.") {
 			continue
 		}
-		if containerPort(c, intstr.Parse(port)) == "" {
+		// The metrics port is left out of ports on purpose (see below) and reached through an
+		// ingress rule of its own.
+		if containerPort(c, intstr.Parse(port)) == "" && !extraIngressAdmits(v, port) {
 			t.Errorf("alternateConfig listens on %s, which no enabled entry of ports opens", port)
 		}
 	}
@@ -284,8 +286,8 @@ func TestHelmValues(t *testing.T) {
 			t.Error("autoscaling.minReplicas below 2")
 		}
 		b := v.Autoscaling.Behavior
-		if v.Mode == "statefulset" && (b == nil || b.ScaleDown == nil || b.ScaleDown.StabilizationWindowSeconds == nil || *b.ScaleDown.StabilizationWindowSeconds < 600) {
-			t.Error("autoscaling.behavior.scaleDown.stabilizationWindowSeconds must be at least 600 with spools on the volumes")
+		if v.Mode == "statefulset" && !scaleDownDisabled(b) {
+			t.Error("autoscaling.behavior.scaleDown.selectPolicy must be Disabled: a replica scaled away leaves its spool's events on its volume")
 		}
 	}
 	if !v.PodDisruptionBudget.Enabled {
@@ -300,6 +302,14 @@ func TestHelmValues(t *testing.T) {
 		if p.NamespaceSelector == nil || p.IPBlock != nil {
 			t.Error("networkPolicy.allowIngressFrom admits something other than labelled namespaces")
 		}
+	}
+	// The chart admits allowIngressFrom to every enabled port: the metrics must not be one of
+	// them, and their scrapers need a rule of their own.
+	if m, ok := v.Ports["metrics"]; ok && m.Enabled {
+		t.Error("ports.metrics must be disabled: the chart's NetworkPolicy would admit the senders to it and not the scrapers")
+	}
+	if !extraIngressAdmits(v, "8888") {
+		t.Error("networkPolicy.extraIngressRules must admit the metrics scrapers to port 8888")
 	}
 
 	t.Run("validate", func(t *testing.T) {
@@ -389,4 +399,11 @@ func keys(v any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// extraIngressAdmits tells whether one of networkPolicy.extraIngressRules opens port.
+func extraIngressAdmits(v *helmValues, port string) bool {
+	return slices.ContainsFunc(v.NetworkPolicy.ExtraIngressRules, func(r networkingv1.NetworkPolicyIngressRule) bool {
+		return slices.ContainsFunc(r.Ports, func(p networkingv1.NetworkPolicyPort) bool { return p.Port != nil && p.Port.String() == port })
+	})
 }

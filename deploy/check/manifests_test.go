@@ -638,11 +638,17 @@ func checkDisruptionAndScaling(t *testing.T, b *bundle) {
 		// scale down slowly.
 		if target.kind == "StatefulSet" {
 			beh := hpa.Spec.Behavior
-			if beh == nil || beh.ScaleDown == nil || beh.ScaleDown.StabilizationWindowSeconds == nil || *beh.ScaleDown.StabilizationWindowSeconds < 600 {
-				t.Errorf("HorizontalPodAutoscaler %s: scaleDown.stabilizationWindowSeconds must be at least 600 for a StatefulSet with spools", hpa.Name)
+			if !scaleDownDisabled(beh) {
+				t.Errorf("HorizontalPodAutoscaler %s: scaleDown.selectPolicy must be Disabled for a StatefulSet with spools: a replica scaled away leaves its events on its volume", hpa.Name)
 			}
 		}
 	}
+}
+
+// scaleDownDisabled tells whether an autoscaler never removes replicas.
+func scaleDownDisabled(b *autoscalingv2.HorizontalPodAutoscalerBehavior) bool {
+	return b != nil && b.ScaleDown != nil && b.ScaleDown.SelectPolicy != nil &&
+		*b.ScaleDown.SelectPolicy == autoscalingv2.DisabledPolicySelect
 }
 
 func checkNetworkPolicies(t *testing.T, b *bundle) {
