@@ -13,6 +13,7 @@ import (
 
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
 	"github.com/auditship/auditship/internal/compression"
+	"github.com/auditship/auditship/internal/configenum"
 	"github.com/auditship/auditship/internal/objectkey"
 	"github.com/auditship/auditship/internal/schema"
 )
@@ -30,13 +31,12 @@ const (
 
 // UnmarshalText refuses anything but error and warn.
 func (v *VerifyFailure) UnmarshalText(text []byte) error {
-	switch f := VerifyFailure(text); f {
-	case VerifyFailureError, VerifyFailureWarn:
-		*v = f
-		return nil
-	default:
-		return fmt.Errorf("unknown on_verify_failure %q: use %q or %q", text, VerifyFailureError, VerifyFailureWarn)
+	f, err := configenum.Parse("on_verify_failure", text, VerifyFailureError, VerifyFailureWarn)
+	if err != nil {
+		return err
 	}
+	*v = f
+	return nil
 }
 
 // DestinationConfig is destination.Config as it sits in this exporter's config: a type of its

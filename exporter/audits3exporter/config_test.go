@@ -97,8 +97,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"bad_route", []string{`routes: "../x" is not an org id`}},
 		{"queue_batch", []string{"sending_queue::batch: is not used"}},
 		{"bad_limits", []string{"max_events: must be positive", "max_file_bytes: must be positive", "upload_concurrency: must be positive", "spool::retry_interval: must be at least"}},
-		{"bad_compression", []string{`unknown compression "brotli"`}},
-		{"bad_sse", []string{`routes[acme].sse`, `unknown sse "aws:kms-typo"`}},
+		{"bad_compression", []string{`compression "brotli": must be "none", "gzip", "zstd" or empty`}},
+		{"bad_sse", []string{`routes[acme].sse`, `sse "aws:kms-typo": must be "AES256", "aws:kms" or empty`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

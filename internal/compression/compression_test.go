@@ -43,8 +43,8 @@ func TestUnmarshalText(t *testing.T) {
 		{in: "gzip", want: Gzip},
 		{in: "zstd", want: Zstd},
 		{in: "", want: ""},
-		{in: "GZIP", wantErr: `unknown compression "GZIP": use "none", "gzip" or "zstd"`},
-		{in: "lz4", wantErr: `unknown compression "lz4": use "none", "gzip" or "zstd"`},
+		{in: "GZIP", wantErr: `compression "GZIP": must be "none", "gzip", "zstd" or empty`},
+		{in: "lz4", wantErr: `compression "lz4": must be "none", "gzip", "zstd" or empty`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

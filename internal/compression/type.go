@@ -1,6 +1,6 @@
 package compression
 
-import "fmt"
+import "github.com/auditship/auditship/internal/configenum"
 
 // Type is how an object's body is compressed. It is a collector config value: unmarshalling
 // refuses anything but the constants below.
@@ -18,11 +18,10 @@ const (
 
 // UnmarshalText accepts "none", "gzip", "zstd", or an empty value for none.
 func (t *Type) UnmarshalText(text []byte) error {
-	switch v := Type(text); v {
-	case "", None, Gzip, Zstd:
-		*t = v
-		return nil
-	default:
-		return fmt.Errorf("unknown compression %q: use %q, %q or %q", text, None, Gzip, Zstd)
+	v, err := configenum.Parse("compression", text, None, Gzip, Zstd, "")
+	if err != nil {
+		return err
 	}
+	*t = v
+	return nil
 }

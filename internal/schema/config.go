@@ -3,6 +3,8 @@ package schema
 import (
 	"errors"
 	"fmt"
+
+	"github.com/auditship/auditship/internal/configenum"
 )
 
 // Name is an output schema. It is a collector config value: unmarshalling refuses anything but
@@ -21,13 +23,12 @@ const (
 
 // UnmarshalText accepts "gooddata", "airkit", "ocsf", or an empty value for gooddata.
 func (n *Name) UnmarshalText(text []byte) error {
-	switch v := Name(text); v {
-	case "", GoodData, Airkit, OCSF:
-		*n = v
-		return nil
-	default:
-		return fmt.Errorf("unknown schema %q: use %q, %q or %q", text, GoodData, Airkit, OCSF)
+	v, err := configenum.Parse("schema", text, GoodData, Airkit, OCSF, "")
+	if err != nil {
+		return err
 	}
+	*n = v
+	return nil
 }
 
 // Format is how records are laid out in a file. It is a collector config value: unmarshalling
@@ -46,13 +47,12 @@ const (
 
 // UnmarshalText accepts "ndjson", "json", "csv", or an empty value for ndjson.
 func (f *Format) UnmarshalText(text []byte) error {
-	switch v := Format(text); v {
-	case "", NDJSON, JSON, CSV:
-		*f = v
-		return nil
-	default:
-		return fmt.Errorf("unknown format %q: use %q, %q or %q", text, NDJSON, JSON, CSV)
+	v, err := configenum.Parse("format", text, NDJSON, JSON, CSV, "")
+	if err != nil {
+		return err
 	}
+	*f = v
+	return nil
 }
 
 // Config chooses an Encoder. The zero Config is GoodData NDJSON.

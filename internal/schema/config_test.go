@@ -63,12 +63,12 @@ func TestUnmarshalText(t *testing.T) {
 	assert.Equal(t, Name(""), n)
 	require.NoError(t, n.UnmarshalText([]byte("ocsf")))
 	assert.Equal(t, OCSF, n)
-	assert.EqualError(t, n.UnmarshalText([]byte("GoodData")), `unknown schema "GoodData": use "gooddata", "airkit" or "ocsf"`)
+	assert.EqualError(t, n.UnmarshalText([]byte("GoodData")), `schema "GoodData": must be "gooddata", "airkit", "ocsf" or empty`)
 
 	var f Format
 	require.NoError(t, f.UnmarshalText([]byte("csv")))
 	assert.Equal(t, CSV, f)
-	assert.EqualError(t, f.UnmarshalText([]byte("parquet")), `unknown format "parquet": use "ndjson", "json" or "csv"`)
+	assert.EqualError(t, f.UnmarshalText([]byte("parquet")), `format "parquet": must be "ndjson", "json", "csv" or empty`)
 }
 
 func TestEncoderFraming(t *testing.T) {

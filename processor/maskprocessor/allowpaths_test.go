@@ -1,7 +1,6 @@
 package maskprocessor
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,15 +91,7 @@ func TestAllowPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newTestProcessor(t, &Config{Replacement: DefaultReplacement, AllowPaths: tt.paths})
-			ld := plog.NewLogs()
-			lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-			require.NoError(t, lr.Attributes().FromRaw(tt.attrs))
-			if tt.body != nil {
-				require.NoError(t, lr.Body().FromRaw(tt.body))
-			}
-			for pass := 1; pass <= 2; pass++ {
-				_, err := p.processLogs(context.Background(), ld)
-				require.NoError(t, err)
+			maskTwice(t, p, tt.attrs, tt.body, func(pass int, lr plog.LogRecord) {
 				got := lr.Attributes().AsRaw()
 				delete(got, auditevent.AttrMaskCount)
 				delete(got, auditevent.AttrMaskRules)
@@ -108,7 +99,7 @@ func TestAllowPaths(t *testing.T) {
 				if tt.body != nil {
 					assert.Equal(t, tt.wantBody, lr.Body().AsRaw(), "pass %d", pass)
 				}
-			}
+			})
 		})
 	}
 }

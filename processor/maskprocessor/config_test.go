@@ -53,7 +53,7 @@ func TestLoadConfig(t *testing.T) {
 			Rules:       map[string]RuleConfig{"jwt": {Style: StyleHMAC}, "key": {Style: StyleRedact}},
 			HMACKeyEnv:  "MASK_HMAC_KEY",
 		}},
-		{name: "bad_style", wantUnmarshalErr: `unknown style "hash": use redact, partial or hmac`},
+		{name: "bad_style", wantUnmarshalErr: `style "hash": must be "redact", "partial" or "hmac"`},
 		{name: "style_problems", wantErrs: []string{
 			`replacement: must not start with "hmac:"`,
 			"rules.jwtt: unknown rule; known: key, aws_access_key_id,",

@@ -159,17 +159,8 @@ func TestMasking(t *testing.T) {
 				cfg = &Config{Replacement: DefaultReplacement}
 			}
 			p := newTestProcessor(t, cfg)
-
-			ld := plog.NewLogs()
-			lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-			require.NoError(t, lr.Attributes().FromRaw(tt.attrs))
-			if tt.body != nil {
-				require.NoError(t, lr.Body().FromRaw(tt.body))
-			}
-			for pass := 1; pass <= 2; pass++ {
-				// The second pass proves masking is idempotent: nothing changes, nothing is counted.
-				_, err := p.processLogs(context.Background(), ld)
-				require.NoError(t, err)
+			// The second pass proves masking is idempotent: nothing changes, nothing is counted.
+			maskTwice(t, p, tt.attrs, tt.body, func(pass int, lr plog.LogRecord) {
 				gotAttrs := lr.Attributes().AsRaw()
 				count, hasCount := gotAttrs[auditevent.AttrMaskCount]
 				rules, hasRules := gotAttrs[auditevent.AttrMaskRules]
@@ -192,8 +183,25 @@ func TestMasking(t *testing.T) {
 				} else {
 					assert.Equal(t, tt.wantBody, lr.Body().AsRaw(), "pass %d", pass)
 				}
-			}
+			})
 		})
+	}
+}
+
+// maskTwice puts attrs and body (nil: none) in one record, masks it with p twice and calls
+// check after each pass, so that every expectation also holds for an already masked record.
+func maskTwice(t *testing.T, p *maskProcessor, attrs map[string]any, body any, check func(pass int, lr plog.LogRecord)) {
+	t.Helper()
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	require.NoError(t, lr.Attributes().FromRaw(attrs))
+	if body != nil {
+		require.NoError(t, lr.Body().FromRaw(body))
+	}
+	for pass := 1; pass <= 2; pass++ {
+		_, err := p.processLogs(context.Background(), ld)
+		require.NoError(t, err)
+		check(pass, lr)
 	}
 }
 

@@ -4,10 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"hash"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/auditship/auditship/internal/configenum"
 )
 
 // Style says what a masked value becomes.
@@ -37,12 +38,12 @@ const (
 
 // UnmarshalText refuses unknown styles when the configuration is read.
 func (s *Style) UnmarshalText(text []byte) error {
-	switch st := Style(text); st {
-	case StyleRedact, StylePartial, StyleHMAC:
-		*s = st
-		return nil
+	st, err := configenum.Parse("style", text, StyleRedact, StylePartial, StyleHMAC)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown style %q: use redact, partial or hmac", text)
+	*s = st
+	return nil
 }
 
 // masker turns a secret into its masked form. It is built once and read concurrently.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/auditship/auditship/internal/configenum"
 	"github.com/auditship/auditship/processor/ocsfprocessor/internal/ocsftable"
 )
 
@@ -48,13 +49,12 @@ const (
 
 // UnmarshalText refuses modes other than source and strict when the configuration is read.
 func (m *IDMode) UnmarshalText(text []byte) error {
-	switch mode := IDMode(text); mode {
-	case IDModeSource, IDModeStrict:
-		*m = mode
-		return nil
-	default:
-		return fmt.Errorf("id_mode %q: must be %q or %q", text, IDModeSource, IDModeStrict)
+	mode, err := configenum.Parse("id_mode", text, IDModeSource, IDModeStrict)
+	if err != nil {
+		return err
 	}
+	*m = mode
+	return nil
 }
 
 // UnknownAction is the `unknown` setting.
@@ -69,13 +69,12 @@ const (
 
 // UnmarshalText refuses actions other than pass and drop when the configuration is read.
 func (a *UnknownAction) UnmarshalText(text []byte) error {
-	switch action := UnknownAction(text); action {
-	case UnknownPass, UnknownDrop:
-		*a = action
-		return nil
-	default:
-		return fmt.Errorf("unknown %q: must be %q or %q", text, UnknownPass, UnknownDrop)
+	action, err := configenum.Parse("unknown", text, UnknownPass, UnknownDrop)
+	if err != nil {
+		return err
 	}
+	*a = action
+	return nil
 }
 
 // EventClass is the classification of one event name in the `events` configuration.

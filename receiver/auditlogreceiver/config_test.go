@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/auditship/auditship/internal/auditevent"
 	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
 )
 
@@ -136,5 +137,18 @@ func TestDefaultInputConfig(t *testing.T) {
 func TestKnownKeysIncludeServerKeys(t *testing.T) {
 	for _, key := range []string{"endpoint", "transport", "tls", "cors", "auth", "max_request_body_size", "include_metadata", "path", "retry_after"} {
 		assert.Contains(t, knownKeys, key)
+	}
+}
+
+// TestTimeUnitsAreAuditeventUnits keeps time_unit's accepted values those the converter reads.
+func TestTimeUnitsAreAuditeventUnits(t *testing.T) {
+	var names []TimeUnit
+	for u := auditevent.TimeUnitAuto; u <= auditevent.TimeUnitNanoseconds; u++ {
+		names = append(names, TimeUnit(u.String()))
+	}
+	assert.Equal(t, names, timeUnits)
+	for _, u := range timeUnits {
+		_, ok := auditevent.ParseTimeUnit(string(u))
+		assert.True(t, ok, u)
 	}
 }

@@ -72,18 +72,25 @@ func TestDecodeEventsStayApart(t *testing.T) {
 func TestDecodeRepeatedEvents(t *testing.T) {
 	d := eventDecoder{scopeName: "s"}
 	for _, event := range []string{goodDataLogin, goodDataSetup, airkitLogin} {
-		b := d.decode([]byte(strings.Repeat(event+"\n", 3)), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
-		require.False(t, b.refused(), b.problems)
-		require.Equal(t, 3, b.records.Len())
-		first := b.records.At(0)
-		require.NotZero(t, first.Attributes().Len())
-		for i := 1; i < 3; i++ {
-			lr := b.records.At(i)
-			assert.Equal(t, first.Attributes().AsRaw(), lr.Attributes().AsRaw(), event)
-			assert.Equal(t, first.Body().AsRaw(), lr.Body().AsRaw(), event)
-			assert.Equal(t, first.EventName(), lr.EventName())
-			assert.Equal(t, first.Timestamp(), lr.Timestamp())
-		}
+		assertThreeEqualRecords(t, &d, strings.Repeat(event+"\n", 3), event)
+	}
+}
+
+// assertThreeEqualRecords decodes body, three copies of event, and checks that the three
+// records are whole and equal.
+func assertThreeEqualRecords(t *testing.T, d *eventDecoder, body, event string) {
+	t.Helper()
+	b := d.decode([]byte(body), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
+	require.False(t, b.refused(), b.problems)
+	require.Equal(t, 3, b.records.Len())
+	first := b.records.At(0)
+	require.NotZero(t, first.Attributes().Len())
+	for i := 1; i < 3; i++ {
+		lr := b.records.At(i)
+		assert.Equal(t, first.Attributes().AsRaw(), lr.Attributes().AsRaw(), event)
+		assert.Equal(t, first.Body().AsRaw(), lr.Body().AsRaw(), event)
+		assert.Equal(t, first.EventName(), lr.EventName(), event)
+		assert.Equal(t, first.Timestamp(), lr.Timestamp(), event)
 	}
 }
 
@@ -310,18 +317,7 @@ func TestDecodeRepeatedEventsOfEveryShape(t *testing.T) {
 	require.NoError(t, err)
 	for _, event := range []string{benchEvents(benchMappedFormat, 1, ""), benchEvents(benchAirkitCamelFormat, 1, "")} {
 		for _, body := range []string{strings.Repeat(event+"\n", 3), "[" + event + "," + event + "," + event + "]"} {
-			b := d.decode([]byte(body), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
-			require.False(t, b.refused(), b.problems)
-			require.Equal(t, 3, b.records.Len())
-			first := b.records.At(0)
-			require.NotZero(t, first.Attributes().Len())
-			for i := 1; i < 3; i++ {
-				lr := b.records.At(i)
-				assert.Equal(t, first.Attributes().AsRaw(), lr.Attributes().AsRaw(), event)
-				assert.Equal(t, first.Body().AsRaw(), lr.Body().AsRaw(), event)
-				assert.Equal(t, first.EventName(), lr.EventName())
-				assert.Equal(t, first.Timestamp(), lr.Timestamp())
-			}
+			assertThreeEqualRecords(t, &d, body, event)
 		}
 	}
 }

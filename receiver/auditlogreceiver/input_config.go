@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/configenum"
 )
 
 const (
@@ -68,12 +69,12 @@ const (
 
 // UnmarshalText refuses shapes other than auto and mapped when the configuration is read.
 func (s *Shape) UnmarshalText(text []byte) error {
-	switch shape := Shape(text); shape {
-	case ShapeAuto, ShapeMapped:
-		*s = shape
-		return nil
+	shape, err := configenum.Parse("shape", text, ShapeAuto, ShapeMapped)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("shape %q: must be %q or %q", text, ShapeAuto, ShapeMapped)
+	*s = shape
+	return nil
 }
 
 // TimeUnit is the `time_unit` setting.
@@ -87,13 +88,17 @@ const (
 	TimeUnitNanoseconds  TimeUnit = "ns"
 )
 
+// timeUnits are the units auditevent.ParseTimeUnit reads (TestTimeUnitsAreAuditeventUnits
+// keeps the two lists equal).
+var timeUnits = []TimeUnit{TimeUnitAuto, TimeUnitSeconds, TimeUnitMilliseconds, TimeUnitMicroseconds, TimeUnitNanoseconds}
+
 // UnmarshalText refuses unknown units when the configuration is read.
 func (u *TimeUnit) UnmarshalText(text []byte) error {
-	if _, ok := auditevent.ParseTimeUnit(string(text)); !ok {
-		return fmt.Errorf("time_unit %q: must be %q, %q, %q, %q or %q", text,
-			TimeUnitAuto, TimeUnitSeconds, TimeUnitMilliseconds, TimeUnitMicroseconds, TimeUnitNanoseconds)
+	unit, err := configenum.Parse("time_unit", text, timeUnits...)
+	if err != nil {
+		return err
 	}
-	*u = TimeUnit(text)
+	*u = unit
 	return nil
 }
 
@@ -107,12 +112,12 @@ const (
 
 // UnmarshalText refuses anything but none and received when the configuration is read.
 func (d *DefaultTime) UnmarshalText(text []byte) error {
-	switch v := DefaultTime(text); v {
-	case DefaultTimeNone, DefaultTimeReceived:
-		*d = v
-		return nil
+	v, err := configenum.Parse("default_time", text, DefaultTimeNone, DefaultTimeReceived)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("default_time %q: must be %q or %q", text, DefaultTimeNone, DefaultTimeReceived)
+	*d = v
+	return nil
 }
 
 // validate reports every problem, each naming its key.

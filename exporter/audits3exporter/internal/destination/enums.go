@@ -2,10 +2,13 @@ package destination
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/auditship/auditship/internal/configenum"
 )
 
 // SSE is the server-side encryption asked for on each object.
@@ -20,13 +23,16 @@ const (
 	SSEKMS SSE = "aws:kms"
 )
 
-func (s SSE) valid() bool { return s == SSENone || s == SSEAES256 || s == SSEKMS }
+// sseValues are the values sse takes; empty, listed last, means none.
+var sseValues = []SSE{SSEAES256, SSEKMS, SSENone}
+
+func (s SSE) valid() bool { return slices.Contains(sseValues, s) }
 
 // UnmarshalText refuses any value but "", "AES256" and "aws:kms".
 func (s *SSE) UnmarshalText(text []byte) error {
-	v := SSE(text)
-	if !v.valid() {
-		return fmt.Errorf("unknown sse %q: use %q, %q or leave it empty", text, SSEAES256, SSEKMS)
+	v, err := configenum.Parse("sse", text, sseValues...)
+	if err != nil {
+		return err
 	}
 	*s = v
 	return nil
@@ -35,31 +41,32 @@ func (s *SSE) UnmarshalText(text []byte) error {
 // StorageClass is an S3 storage class; empty means the bucket's default.
 type StorageClass string
 
-func (c StorageClass) valid() bool {
-	if c == "" {
-		return true
-	}
+// storageClasses are the SDK's storage class names, as S3 spells them, and then empty.
+var storageClasses = func() []StorageClass {
+	var classes []StorageClass
 	for _, v := range types.StorageClass("").Values() {
-		if string(v) == string(c) {
-			return true
-		}
+		classes = append(classes, StorageClass(v))
 	}
-	return false
-}
+	return append(classes, "")
+}()
+
+func (c StorageClass) valid() bool { return slices.Contains(storageClasses, c) }
 
 func storageClassList() string {
 	var names []string
-	for _, v := range types.StorageClass("").Values() {
-		names = append(names, string(v))
+	for _, v := range storageClasses {
+		if v != "" {
+			names = append(names, string(v))
+		}
 	}
 	return strings.Join(names, ", ")
 }
 
 // UnmarshalText refuses anything but S3's storage class names, as S3 spells them.
 func (c *StorageClass) UnmarshalText(text []byte) error {
-	v := StorageClass(text)
-	if !v.valid() {
-		return fmt.Errorf("unknown storage_class %q: use one of %s", text, storageClassList())
+	v, err := configenum.Parse("storage_class", text, storageClasses...)
+	if err != nil {
+		return err
 	}
 	*c = v
 	return nil
@@ -80,15 +87,16 @@ const (
 	ChecksumWhenRequired Checksum = "when_required"
 )
 
-func (c Checksum) valid() bool {
-	return c == "" || c == ChecksumCRC32C || c == ChecksumMD5 || c == ChecksumWhenRequired
-}
+// checksums are the values checksum takes; empty, listed last, means the default.
+var checksums = []Checksum{ChecksumCRC32C, ChecksumMD5, ChecksumWhenRequired, ""}
 
-// UnmarshalText refuses any value but "crc32c", "md5" and "when_required".
+func (c Checksum) valid() bool { return slices.Contains(checksums, c) }
+
+// UnmarshalText refuses any value but "crc32c", "md5", "when_required" and "".
 func (c *Checksum) UnmarshalText(text []byte) error {
-	v := Checksum(text)
-	if !v.valid() {
-		return fmt.Errorf("unknown checksum %q: use %q, %q or %q", text, ChecksumCRC32C, ChecksumMD5, ChecksumWhenRequired)
+	v, err := configenum.Parse("checksum", text, checksums...)
+	if err != nil {
+		return err
 	}
 	*c = v
 	return nil
