@@ -5,6 +5,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/auditship/auditship/internal/objectkey"
 )
 
 // Field is a canonical field of the contract: what a source's field becomes in a record,
@@ -251,7 +253,14 @@ func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *R
 			lr.Attributes().PutStr(spec.attr, v.AsString())
 			return nil
 		}
+		if f == FieldOrgID && v.Type() == pcommon.ValueTypeStr && v.Str() != "" && !objectkey.ValidOrgID(v.Str()) {
+			// Refused here rather than held by the exporter, which writes no such tenant: the
+			// sender learns it now instead of the event waiting in a spool for good.
+			return fieldErr(name, reasonOrgID)
+		}
 		return moveString(lr.Attributes(), spec.attr, name, v)
 	}
 	return nil
 }
+
+const reasonOrgID = "must be 1 to 128 of A-Z a-z 0-9 . _ - (not . or ..): it names the tenant's folder in S3"

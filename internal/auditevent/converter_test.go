@@ -153,6 +153,11 @@ func TestRulesForEveryShape(t *testing.T) {
 		{"mapped: time an object", DefaultRules, `{"action":"x","at":{},"tenant":{"id":"o"}}`, "at", "must be " + mappedTimeHint + ", got an object"},
 		{"mapped: tenant not an object", DefaultRules, `{"action":"x","at":1733212345,"tenant":"o"}`, "tenant.id", "is required"},
 		{"mapped: name not a string", DefaultRules, `{"action":["x"],"at":1733212345,"tenant":{"id":"o"}}`, "action", "must be a string, got an array"},
+		{"gooddata: org id climbs out", DefaultRules, `{"eventName":"x","ts":"2023-01-20T18:55:32Z","orgId":"../x"}`, "orgId", reasonOrgID},
+		{"airkit: org id with a slash", DefaultRules, `{"EVENT_TYPE":"x","EVENT_TIME":"2026-01-01 00:00:00","ORGANIZATION_ID":"a/b"}`, "ORGANIZATION_ID", reasonOrgID},
+		{"airkit camelCase: org id with a space", DefaultRules, `{"type":"x","organizationId":"x y","eventTime":"2026-01-01 00:00:00"}`, "organizationId", reasonOrgID},
+		{"mapped: org id dot dot", DefaultRules, `{"action":"x","at":1733212345,"tenant":{"id":".."}}`, "tenant.id", reasonOrgID},
+		{"mapped: org id a number", DefaultRules, `{"action":"x","at":1733212345,"tenant":{"id":7}}`, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // FormatMapped is the source format of events converted through a Mapping.
 const FormatMapped = "mapped"
 
-const mappedTimeHint = "a time such as 2026-11-22T02:30:00.123Z (RFC 3339), 2026-11-22 02:30:00.123 (UTC) or a number of seconds, milliseconds or nanoseconds since 1970"
+const mappedTimeHint = "a time such as 2026-11-22T02:30:00.123Z (RFC 3339), 2026-11-22 02:30:00.123 (UTC) or a number of seconds, milliseconds, microseconds or nanoseconds since 1970"
 
 // Mapping converts events of a source that is neither GoodData nor Airkit: it says where in
 // the event each canonical field is. It is built once from configuration and then only read,

@@ -26,9 +26,10 @@ func zstdDecoderOption(cfg *confighttp.ServerConfig) []confighttp.ToServerOption
 	return []confighttp.ToServerOption{confighttp.WithDecoder("zstd", newZstdBody)}
 }
 
-// zstdDecoders keeps decoders, and their block buffers, between requests. A decoder's window
-// is allocated anew for each request (up to zstdMaxWindow): max_concurrent_requests bounds how
-// many exist at once.
+// zstdDecoders keeps decoders between requests, with their buffers: a pooled decoder keeps the
+// history of the largest window it decoded (up to zstdMaxWindow, 8 MiB) until the garbage
+// collector empties the pool. max_concurrent_requests bounds how many exist at once, so the
+// most held is what a burst of that many zstd requests needs anyway.
 var zstdDecoders sync.Pool
 
 func newZstdBody(body io.ReadCloser) (io.ReadCloser, error) {

@@ -22,6 +22,11 @@ const (
 	// slots for as long as it likes; a minute is enough for the largest default body (20 MiB)
 	// over a slow link.
 	defaultReadTimeout = time.Minute
+	// defaultWriteTimeout must exceed read_timeout: net/http counts it from the end of the
+	// headers, so it covers reading the body, the pipeline taking the events and the answer. A
+	// shorter one would forward a slow sender's events and then fail to answer, and the sender
+	// would resend them. confighttp's default is 30s.
+	defaultWriteTimeout = 2 * time.Minute
 )
 
 // Config is the auditlog receiver's configuration.
@@ -53,6 +58,7 @@ func createDefaultConfig() component.Config {
 	server := confighttp.NewDefaultServerConfig()
 	server.NetAddr.Endpoint = defaultEndpoint
 	server.ReadTimeout = defaultReadTimeout
+	server.WriteTimeout = defaultWriteTimeout
 	return &Config{
 		ServerConfig: server,
 		Path:         defaultPath,
@@ -78,10 +84,13 @@ func (cfg *Config) Validate() error {
 	if cfg.RetryAfter < time.Second {
 		errs = append(errs, errors.New("retry_after: must be at least 1s, since Retry-After is sent in whole seconds"))
 	}
+	if cfg.ReadTimeout > 0 && cfg.WriteTimeout > 0 && cfg.WriteTimeout <= cfg.ReadTimeout {
+		errs = append(errs, fmt.Errorf("write_timeout (%s) must be longer than read_timeout (%s): it runs from the end of the headers, so it also covers reading the body, and a sender answered by a closed connection resends events already forwarded", cfg.WriteTimeout, cfg.ReadTimeout))
+	}
 	if cfg.MaxRequestBodySize < 0 {
 		errs = append(errs, errors.New("max_request_body_size: must not be negative (0 means the default, 20 MiB)"))
 	}
-	errs = append(errs, cfg.ServingConfig.validate(cfg.Auth.HasValue())...)
+	errs = append(errs, cfg.ServingConfig.validate(cfg.Auth.HasValue(), cfg.IncludeMetadata)...)
 	errs = append(errs, cfg.InputConfig.validate()...)
 	return errors.Join(errs...)
 }

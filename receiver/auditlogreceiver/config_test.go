@@ -106,6 +106,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "/v1/audit", cfg.Path)
 	assert.Equal(t, 5*time.Second, cfg.RetryAfter)
 	assert.Equal(t, time.Minute, cfg.ReadTimeout, "a body sent slowly must not hold a request slot for ever")
+	assert.Greater(t, cfg.WriteTimeout, cfg.ReadTimeout, "the write deadline also covers reading the body")
 	assert.NoError(t, cfg.Validate())
 }
 

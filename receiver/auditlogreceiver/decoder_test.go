@@ -295,7 +295,7 @@ func TestDecodeThroughTheMapping(t *testing.T) {
 	b := d.decode([]byte(body), observed)
 	assert.Equal(t, []problem{
 		{Line: 4, Field: "actor.id", Reason: "is required"},
-		{Line: 5, Field: "at", Reason: "must be a time such as 2026-11-22T02:30:00.123Z (RFC 3339), 2026-11-22 02:30:00.123 (UTC) or a number of seconds, milliseconds or nanoseconds since 1970, got a boolean"},
+		{Line: 5, Field: "at", Reason: "must be a time such as 2026-11-22T02:30:00.123Z (RFC 3339), 2026-11-22 02:30:00.123 (UTC) or a number of seconds, milliseconds, microseconds or nanoseconds since 1970, got a boolean"},
 	}, b.problems)
 	// The request is refused, but the events before the first invalid one were converted.
 	require.GreaterOrEqual(t, b.records.Len(), 3)

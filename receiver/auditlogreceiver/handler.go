@@ -221,14 +221,14 @@ type bodyBuffer struct{ b []byte }
 
 // read reads the whole body: problems are reported by line and column, which needs the
 // bytes. Its size is bounded by max_request_body_size, which confighttp enforces (after
-// decompression too); limit is that size, and the buffer never grows past it, so that a body
-// that expands beyond it costs about one limit's worth of memory, not the doubling to twice it
-// that bytes.Buffer would do.
+// decompression too); limit is that size, and the buffer never grows past one byte more, so
+// that a body that expands beyond it costs under twice the limit at the peak (the last buffer
+// and the one it is copied into), not the doubling past it that bytes.Buffer would do.
 func (buf *bodyBuffer) read(r *http.Request, limit int) ([]byte, error) {
 	body := buf.b[:0]
 	// Content-Length is only a hint: a bigger body is cut off by the size limit, and a hint
 	// beyond it must not make us allocate.
-	if n := int(r.ContentLength); n > 0 && n <= maxPooledBody && n >= cap(body) {
+	if n := int(r.ContentLength); n > 0 && n <= min(limit, maxPooledBody) && n >= cap(body) {
 		body = make([]byte, 0, n+1) // +1: room to see the end without growing
 	}
 	for {

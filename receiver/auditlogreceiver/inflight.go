@@ -28,11 +28,14 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case f.slots <- struct{}{}:
 	default:
 		// Refused before anything reads the body: a sender that keeps the receiver busy costs it
-		// no memory beyond its connection. Closing the connection keeps net/http from reading
-		// (up to 256 KiB of) the body to reuse it, which would hold the answer back.
+		// no memory beyond its connection. Closing an HTTP/1 connection keeps net/http from
+		// reading (up to 256 KiB of) the body to reuse it, which would hold the answer back.
+		// Not HTTP/2: there it would end every other stream of the connection too.
 		st.outcome = outcomeBusy
 		w.Header().Set("Retry-After", f.retryAfter)
-		w.Header().Set("Connection", "close")
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
 		writeError(w, http.StatusServiceUnavailable, "too many requests in progress; retry after "+f.retryAfter+"s")
 		f.tel.requestDone(r.Context(), st, 0, time.Since(start))
 		return

@@ -52,8 +52,9 @@ type TenantsConfig struct {
 }
 
 // validate reports the problems of the serving keys, each naming its key; authConfigured tells
-// whether `auth` is set, which tenants::auth_attribute needs.
-func (s *ServingConfig) validate(authConfigured bool) []error {
+// whether `auth` is set, which tenants::auth_attribute needs, and includeMetadata whether
+// include_metadata passes the request's headers down the pipeline.
+func (s *ServingConfig) validate(authConfigured, includeMetadata bool) []error {
 	var errs []error
 	if s.MaxConcurrentRequests < 0 {
 		errs = append(errs, errors.New("max_concurrent_requests: must not be negative (0 means 8 per CPU, at least 16)"))
@@ -69,6 +70,9 @@ func (s *ServingConfig) validate(authConfigured bool) []error {
 		errs = append(errs, errors.New("tenants: keys_file and auth_attribute exclude each other; set one"))
 	case t.AuthAttribute != "" && !authConfigured:
 		errs = append(errs, errors.New("tenants::auth_attribute: needs `auth` (an authenticator extension) to be set"))
+	case t.KeysFile != "" && includeMetadata:
+		// The key header would travel with the events to every processor and exporter.
+		errs = append(errs, errors.New("tenants::keys_file: cannot be used with include_metadata, which would pass the callers' API keys down the pipeline in the request headers"))
 	}
 	if t.Header != "" && !isHeaderName(t.Header) {
 		errs = append(errs, errors.New("tenants::header: must be a plain HTTP header name, such as X-API-Key"))

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/objectkey"
 )
 
 // anyOrg, as a caller's only org, lets it write every org: meant for a trusted service that
@@ -135,6 +136,11 @@ func grantFromAuth(auth client.AuthData, attribute string) *grant {
 			}
 		}
 	}
+	if checkOrgs(orgs) != "" {
+		// Claims the keys file would refuse (such as * beside other orgs) grant nothing: the
+		// caller is authenticated, so its events are refused with 403, not 401.
+		return newGrant("", nil)
+	}
 	return newGrant("", orgs)
 }
 
@@ -183,7 +189,12 @@ func parseKeys(data []byte) (*keyring, error) {
 		}
 		name, hexDigest, orgList := fields[0], fields[1], fields[2]
 		var digest [sha256.Size]byte
-		if n, err := hex.Decode(digest[:], []byte(hexDigest)); err != nil || n != sha256.Size || len(hexDigest) != 2*sha256.Size {
+		// The length first: hex.Decode writes as many bytes as the text holds.
+		if len(hexDigest) != 2*sha256.Size {
+			errs = append(errs, fmt.Errorf("line %d: the second field must be the SHA-256 of the key, 64 hex digits", line))
+			continue
+		}
+		if _, err := hex.Decode(digest[:], []byte(hexDigest)); err != nil {
 			errs = append(errs, fmt.Errorf("line %d: the second field must be the SHA-256 of the key, 64 hex digits", line))
 			continue
 		}
@@ -217,13 +228,19 @@ func parseKeys(data []byte) (*keyring, error) {
 	return k, nil
 }
 
+// checkOrgs says what is wrong with a list of org ids a caller may write, or "" when nothing
+// is. An id the exporter could never write (objectkey.ValidOrgID) would grant nothing.
 func checkOrgs(orgs []string) string {
 	for _, org := range orgs {
 		switch {
 		case org == "":
 			return "an empty org id in the list (org ids are separated by commas, without spaces)"
-		case org == anyOrg && len(orgs) > 1:
-			return "* (any org) must be the only org"
+		case org == anyOrg:
+			if len(orgs) > 1 {
+				return "* (any org) must be the only org"
+			}
+		case !objectkey.ValidOrgID(org):
+			return "an org id that is not 1 to 128 of A-Z a-z 0-9 . _ -"
 		}
 	}
 	return ""

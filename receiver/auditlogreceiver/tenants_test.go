@@ -81,6 +81,9 @@ func TestParseKeys(t *testing.T) {
 		{name: "key pasted instead of its hash", lines: []string{"billing " + billingKey + " org-gd"}, wantErr: []string{"line 1: the second field must be the SHA-256 of the key, 64 hex digits"}},
 		{name: "hash cut short", lines: []string{"billing " + hash[:62] + " org-gd"}, wantErr: []string{"line 1: the second field must be the SHA-256"}},
 		{name: "empty org", lines: []string{"billing " + hash + " org-gd,,org-x"}, wantErr: []string{"line 1: an empty org id in the list"}},
+		{name: "hash too long", lines: []string{"billing " + hash + "00 org-gd"}, wantErr: []string{"line 1: the second field must be the SHA-256"}},
+		{name: "a SHA-512 pasted", lines: []string{"billing " + hash + hash + " org-gd"}, wantErr: []string{"line 1: the second field must be the SHA-256"}},
+		{name: "org id no key could name", lines: []string{"billing " + hash + " org-gd,../x"}, wantErr: []string{"line 1: an org id that is not 1 to 128"}},
 		{name: "any org and more", lines: []string{"billing " + hash + " *,org-gd"}, wantErr: []string{"line 1: * (any org) must be the only org"}},
 		{name: "name twice", lines: []string{"billing " + hash + " a", "billing " + hashOf(adminKey) + " b"}, wantErr: []string{"line 2: the name is already used on line 1"}},
 		{name: "key twice", lines: []string{"# c", "billing " + hash + " a", "other " + hash + " b"}, wantErr: []string{"line 3: the same key as line 2"}},
@@ -120,6 +123,13 @@ func TestServingConfigValidate(t *testing.T) {
 		{name: "auth_attribute without auth", configure: func(cfg *Config) {
 			cfg.Tenants = configoptional.Some(TenantsConfig{AuthAttribute: "orgs"})
 		}, wantErrs: []string{"tenants::auth_attribute: needs `auth`"}},
+		{name: "keys file with include_metadata", configure: func(cfg *Config) {
+			cfg.Tenants = configoptional.Some(TenantsConfig{KeysFile: "k"})
+			cfg.IncludeMetadata = true
+		}, wantErrs: []string{"tenants::keys_file: cannot be used with include_metadata"}},
+		{name: "write_timeout not beyond read_timeout", configure: func(cfg *Config) {
+			cfg.ReadTimeout, cfg.WriteTimeout = time.Minute, 30*time.Second
+		}, wantErrs: []string{"write_timeout (30s) must be longer than read_timeout (1m0s)"}},
 		{name: "bad header and interval", configure: func(cfg *Config) {
 			cfg.Tenants = configoptional.Some(TenantsConfig{KeysFile: "k", Header: "Authorization: Bearer", ReloadInterval: -time.Second})
 		}, wantErrs: []string{"tenants::header: must be a plain HTTP header name", "tenants::reload_interval: must not be negative"}},
@@ -289,4 +299,31 @@ func TestReadmeKeysFile(t *testing.T) {
 	assert.Equal(t, "billing-service", k.lookup("example-billing-key").name)
 	assert.Equal(t, "reporting", k.lookup("example-reporting-key").name)
 	assert.True(t, k.lookup("example-platform-key").anyOrg)
+}
+
+func TestGrantFromAuth(t *testing.T) {
+	tests := []struct {
+		name    string
+		claim   any
+		anyOrg  bool
+		allowed []string
+	}{
+		{name: "one org", claim: "org-a", allowed: []string{"org-a"}},
+		{name: "a list", claim: []any{"org-a", "org-b"}, allowed: []string{"org-a", "org-b"}},
+		{name: "any org alone", claim: "*", anyOrg: true},
+		{name: "any org hidden in a list grants nothing", claim: []string{"org-a", "*"}},
+		{name: "an org id no key could name grants nothing", claim: []string{"org-a", "a/b"}},
+		{name: "no claim", claim: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := grantFromAuth(testAuthData{"orgs": tt.claim}, "orgs")
+			require.NotNil(t, g, "an authenticated caller gets a grant, maybe empty (403, not 401)")
+			assert.Equal(t, tt.anyOrg, g.anyOrg)
+			assert.Len(t, g.orgs, len(tt.allowed)+map[bool]int{true: 1}[tt.anyOrg])
+			for _, org := range tt.allowed {
+				assert.Contains(t, g.orgs, org)
+			}
+		})
+	}
 }
