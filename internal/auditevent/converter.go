@@ -39,9 +39,6 @@ func NewConverter(shape Shape, rules Rules, mapping *Mapping) (*Converter, error
 	return &Converter{rules: rules, mapping: mapping, shape: shape}, nil
 }
 
-// DefaultConverter detects the built-in shapes and applies the DefaultRules.
-var DefaultConverter = &Converter{rules: DefaultRules}
-
 // Convert fills lr from event, which was received at received. A problem with the event is a
 // *FieldError, or ErrUnknownShape. Like the converters of each shape, it moves what lr keeps
 // out of event.

@@ -11,6 +11,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
+// defaultConverter detects the built-in shapes and applies the DefaultRules, as the receiver's
+// default configuration does.
+var defaultConverter = &Converter{rules: DefaultRules}
+
 // airkitCamelFull is airkitFull as Airkit's camelCase events name the columns, with a kind.
 const airkitCamelFull = `{"organizationId":"org-1","eventId":"ev-1","eventYear":2026,"eventMonth":"2026-11-01","eventDate":"2026-11-22","eventTime":"2026-11-22 02:30:00.123","rootScopeUserId":"rsu-1","userId":"u-1","email":"a@example.com","appId":"app-1","branchId":"br-1","deployId":"dep-1","savepointId":"sp-1","savepointRevision":"7","resourceType":"datastore","resourceId":"res-1","domain":"example.com","datastoreId":"ds-1","apiKeyId":"ak-1","notifierId":"n-1","samlId":"saml-1","webhookId":"wh-1","adapterId":"ad-1","embedId":"em-1","roleId":"role-1","service":"studio","serviceRevision":"r42","loginType":"password","type":"user_login","kind":"Audit","sessionId":"s-1"}`
 
@@ -47,8 +51,8 @@ func newTestConverter(t *testing.T, shape Shape, rules Rules, mapping map[string
 // A camelCase Airkit event becomes the record its UPPER_SNAKE row would, plus its kind and
 // the keys that are no column.
 func TestAirkitCamelEventIsTheSameRecordAsItsRow(t *testing.T) {
-	upper := mustConvert(t, DefaultConverter, airkitFull)
-	camel := mustConvert(t, DefaultConverter, airkitCamelFull)
+	upper := mustConvert(t, defaultConverter, airkitFull)
+	camel := mustConvert(t, defaultConverter, airkitCamelFull)
 	assert.Equal(t, upper.EventName(), camel.EventName())
 	assert.Equal(t, upper.Timestamp(), camel.Timestamp())
 	want := upper.Attributes().AsRaw()
@@ -92,9 +96,9 @@ func TestConvertDetectsTheShape(t *testing.T) {
 		format    string
 		eventName string
 	}{
-		{"gooddata", DefaultConverter, `{"eventName":"USER_LOGIN","ts":"2023-01-20T18:55:32.466Z","orgId":"o"}`, FormatGoodData, "USER_LOGIN"},
-		{"airkit row", DefaultConverter, `{"EVENT_TYPE":"user_login","EVENT_TIME":"2026-11-22 02:30:00","ORGANIZATION_ID":"o"}`, FormatAirkit, "user_login"},
-		{"airkit camelCase", DefaultConverter, `{"type":"user_login","eventTime":"2026-11-22 02:30:00","organizationId":"o"}`, FormatAirkit, "user_login"},
+		{"gooddata", defaultConverter, `{"eventName":"USER_LOGIN","ts":"2023-01-20T18:55:32.466Z","orgId":"o"}`, FormatGoodData, "USER_LOGIN"},
+		{"airkit row", defaultConverter, `{"EVENT_TYPE":"user_login","EVENT_TIME":"2026-11-22 02:30:00","ORGANIZATION_ID":"o"}`, FormatAirkit, "user_login"},
+		{"airkit camelCase", defaultConverter, `{"type":"user_login","eventTime":"2026-11-22 02:30:00","organizationId":"o"}`, FormatAirkit, "user_login"},
 		{"gooddata first, though it has type", withMapping, `{"eventName":"x","type":"audit","ts":"2023-01-20T18:55:32.466Z","orgId":"o"}`, FormatGoodData, "x"},
 		{"anything else is mapped", withMapping, `{"action":"login","at":1733212345,"tenant":{"id":"acme"}}`, FormatMapped, "login"},
 		{"shape mapped maps a lookalike", forced, `{"eventName":"login","when":1733212345,"org":"acme","orgId":"not this"}`, FormatMapped, "login"},
@@ -106,7 +110,7 @@ func TestConvertDetectsTheShape(t *testing.T) {
 			assert.Equal(t, tt.eventName, lr.EventName())
 		})
 	}
-	_, err := convertWith(t, DefaultConverter, `{"action":"login","at":1733212345}`)
+	_, err := convertWith(t, defaultConverter, `{"action":"login","at":1733212345}`)
 	assert.ErrorIs(t, err, ErrUnknownShape)
 	_, err = NewConverter(ShapeMapped, DefaultRules, nil)
 	assert.Error(t, err)

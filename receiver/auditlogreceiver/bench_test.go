@@ -49,7 +49,7 @@ func newCorpus10k(tb testing.TB) corpus10k {
 	c.ndjson = append(bytes.Join(events, []byte{'\n'}), '\n')
 	c.array = append(append([]byte{'['}, bytes.Join(events, []byte{','})...), ']')
 
-	d := eventDecoder{scopeName: "github.com/auditship/auditship/receiver/auditlogreceiver", scopeVersion: "bench"}
+	d := newTestDecoder(tb, nil)
 	b := d.decode(c.ndjson, benchObserved)
 	require.False(tb, b.refused(), "%v", b.problems)
 	require.Equal(tb, corpus10kSize, b.records.Len())
@@ -220,7 +220,7 @@ func TestDecode10kSameContent(t *testing.T) {
 	perEvent := len(c.ndjson) / corpus10kSize
 	assert.True(t, perEvent >= 500 && perEvent <= 700, "%d bytes per event", perEvent)
 
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	ids := func(records plog.LogRecordSlice) []string {
 		var got []string
 		for _, lr := range records.All() {
@@ -255,7 +255,7 @@ func TestDecode10kSameContent(t *testing.T) {
 //	go test -run '^$' -bench 'Decode10k' -benchmem -count 5 ./receiver/auditlogreceiver/
 func BenchmarkDecode10k(b *testing.B) {
 	c := newCorpus10k(b)
-	d := eventDecoder{scopeName: "github.com/auditship/auditship/receiver/auditlogreceiver", scopeVersion: "bench"}
+	d := newTestDecoder(b, nil)
 	ours := func(body []byte) func(*testing.B) {
 		return func(b *testing.B) {
 			measurePerEvent(b, len(body), func() int {

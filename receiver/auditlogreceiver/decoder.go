@@ -80,10 +80,9 @@ const maxKeptEvent = 16 << 10
 // at creation.
 type eventDecoder struct {
 	scopeName, scopeVersion string
-	// conv converts each event; nil means auditevent.DefaultConverter.
+	// conv converts each event.
 	conv *auditevent.Converter
-	// maxEvents and maxEventBytes bound a request's events and each event's JSON text; 0 means
-	// no bound.
+	// maxEvents and maxEventBytes bound a request's events and each event's JSON text.
 	maxEvents, maxEventBytes int
 }
 
@@ -181,12 +180,12 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 func (b *batch) add(at where, size int, v pcommon.Value) bool {
 	b.events++
 	switch {
-	case b.dec.maxEvents > 0 && b.events > b.dec.maxEvents:
+	case b.events > b.dec.maxEvents:
 		// The events after it are not read: the request is refused whatever they hold.
 		b.refuse(at, "", "one event too many: a request may hold at most "+strconv.Itoa(b.dec.maxEvents)+
 			" events (max_events_per_request); split it")
 		return false
-	case b.dec.maxEventBytes > 0 && size > b.dec.maxEventBytes:
+	case size > b.dec.maxEventBytes:
 		b.refuse(at, "", "is larger than max_event_bytes ("+strconv.Itoa(b.dec.maxEventBytes)+" bytes)")
 		return true
 	case v.Type() != pcommon.ValueTypeMap:
@@ -202,11 +201,7 @@ func (b *batch) add(at where, size int, v pcommon.Value) bool {
 	} else {
 		lr = b.records.AppendEmpty()
 	}
-	conv := b.dec.conv
-	if conv == nil {
-		conv = auditevent.DefaultConverter
-	}
-	if err := conv.Convert(entry, lr, b.observed); err != nil {
+	if err := b.dec.conv.Convert(entry, lr, b.observed); err != nil {
 		var fe *auditevent.FieldError
 		switch {
 		case errors.As(err, &fe):

@@ -30,7 +30,7 @@ func TestLineCounter(t *testing.T) {
 }
 
 func TestDecodeKeepsGoingAfterAnInvalidEvent(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	observed := pcommon.NewTimestampFromTime(time.Unix(1, 0))
 	b := d.decode([]byte(`{"eventName":"x"}`+"\n"+goodDataLogin+"\n"+`{"EVENT_TYPE":"x"}`), observed)
 	require.True(t, b.refused())
@@ -42,7 +42,7 @@ func TestDecodeKeepsGoingAfterAnInvalidEvent(t *testing.T) {
 // A null event is refused as such, not taken for the event before it (the decoder reuses one
 // value for every event).
 func TestDecodeNullAfterAnEvent(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	b := d.decode([]byte(goodDataLogin+"\nnull\n"), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
 	assert.Equal(t, 2, b.events)
 	assert.Equal(t, []problem{{Line: 2, Reason: "must be a JSON object, got null"}}, b.problems)
@@ -50,7 +50,7 @@ func TestDecodeNullAfterAnEvent(t *testing.T) {
 
 // Each record keeps its own event although the decoder reuses one map for all of them.
 func TestDecodeEventsStayApart(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	for _, body := range []string{
 		goodDataLogin + "\n" + goodDataSetup + "\n" + airkitLogin,
 		"[" + goodDataLogin + "," + goodDataSetup + "," + airkitLogin + "]",
@@ -70,7 +70,7 @@ func TestDecodeEventsStayApart(t *testing.T) {
 // that repeats the one before it, which the decoder would otherwise keep as it is, still
 // becomes a whole record.
 func TestDecodeRepeatedEvents(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	for _, event := range []string{goodDataLogin, goodDataSetup, airkitLogin} {
 		assertThreeEqualRecords(t, &d, strings.Repeat(event+"\n", 3), event)
 	}
@@ -96,7 +96,7 @@ func assertThreeEqualRecords(t *testing.T, d *eventDecoder, body, event string) 
 
 // Records keep their events while later requests reuse the decoding state.
 func TestDecodeRequestsStayApart(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	observed := pcommon.NewTimestampFromTime(time.Unix(1, 0))
 	first := d.decode([]byte(benchEvents(benchGoodDataFormat, 3, "\n")+benchEvents(benchAirkitFormat, 2, "\n")), observed)
 	require.False(t, first.refused(), first.problems)
@@ -122,7 +122,7 @@ func TestDecodeRequestsStayApart(t *testing.T) {
 }
 
 func TestDecodeNestingLimit(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(t, nil)
 	deep := `{"eventName":"x","d":` + strings.Repeat("[", auditevent.MaxJSONDepth) + strings.Repeat("]", auditevent.MaxJSONDepth) + "}"
 	b := d.decode([]byte(goodDataLogin+"\n"+deep), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
 	require.True(t, b.malformed)
@@ -200,7 +200,7 @@ func BenchmarkDecodeSingle(b *testing.B) {
 
 // benchDecode decodes the bodies in turn, each holding events events.
 func benchDecode(b *testing.B, events int, bodies ...[]byte) {
-	benchDecodeWith(b, eventDecoder{scopeName: "s"}, events, bodies...)
+	benchDecodeWith(b, newTestDecoder(b, nil), events, bodies...)
 }
 
 func benchDecodeWith(b *testing.B, d eventDecoder, events int, bodies ...[]byte) {
@@ -222,7 +222,7 @@ func benchDecodeWith(b *testing.B, d eventDecoder, events int, bodies ...[]byte)
 }
 
 // newTestDecoder compiles the input settings that configure sets on the defaults.
-func newTestDecoder(t *testing.T, configure func(*InputConfig)) eventDecoder {
+func newTestDecoder(t testing.TB, configure func(*InputConfig)) eventDecoder {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	if configure != nil {
@@ -269,14 +269,6 @@ func TestDecodeLimits(t *testing.T) {
 			assert.Equal(t, tt.want != nil, b.refused())
 		})
 	}
-}
-
-// The zero eventDecoder, which benchmarks use, has no limits and the built-in shapes.
-func TestDecodeWithoutLimits(t *testing.T) {
-	d := eventDecoder{scopeName: "s"}
-	b := d.decode([]byte(strings.Repeat(goodDataLogin+"\n", 20_001)), pcommon.NewTimestampFromTime(time.Unix(1, 0)))
-	require.False(t, b.refused(), b.problems)
-	assert.Equal(t, 20_001, b.records.Len())
 }
 
 func TestDecodeThroughTheMapping(t *testing.T) {

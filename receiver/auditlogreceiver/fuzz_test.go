@@ -43,7 +43,7 @@ import (
 //	go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 60s ./receiver/auditlogreceiver/
 func FuzzDecode(f *testing.F) {
 	vocabulary := codeText(f)
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(f, nil)
 	observed := pcommon.NewTimestampFromTime(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		first := d.decode(body, observed)
@@ -64,7 +64,7 @@ func FuzzDecode(f *testing.F) {
 //	go test -run '^$' -fuzz '^FuzzDecompressAndDecode$' -fuzztime 60s ./receiver/auditlogreceiver/
 func FuzzDecompressAndDecode(f *testing.F) {
 	vocabulary := codeText(f)
-	d := eventDecoder{scopeName: "s"}
+	d := newTestDecoder(f, nil)
 	observed := pcommon.NewTimestampFromTime(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
 	require.NoError(f, err)
