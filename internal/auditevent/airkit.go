@@ -272,20 +272,21 @@ func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
 // moved out of the row, not copied: the row keeps its keys, but with empty values in their
 // place. A caller that needs the row intact must pass a copy.
 func ConvertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	return convertAirkit(row, lr, rules, received, airkitUpper)
+	return convertAirkit(row, nonEmptyLen(row), lr, rules, received, airkitUpper)
 }
 
 // ConvertAirkitCamel is ConvertAirkit for Airkit's camelCase events (organizationId, eventId,
 // eventTime, type, kind, and the other columns' names in camelCase): they become the same
 // records as rows with the same values, and their kind becomes the record's audit.type.
 func ConvertAirkitCamel(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	return convertAirkit(event, lr, rules, received, airkitCamel)
+	return convertAirkit(event, nonEmptyLen(event), lr, rules, received, airkitCamel)
 }
 
-func convertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
+// convertAirkit converts a row of which nonEmpty entries are not null.
+func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
 	attrs := lr.Attributes()
 	// Room as in ConvertGoodData: Airkit rows are mostly nulls, which make no attribute.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(row))
+	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmpty)
 	attrs.PutStr(AttrSourceFormat, FormatAirkit)
 	// The time first: the date columns are checked against it.
 	if v, ok := row.Get(naming.timeKey); ok {
@@ -312,6 +313,11 @@ func convertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pc
 				lr.Body().SetEmptyMap()
 			}
 			v.MoveTo(lr.Body().Map().PutEmpty(key))
+			continue
+		}
+		if v.Type() == pcommon.ValueTypeEmpty {
+			// A null column makes no attribute, has nothing to agree with and counts as absent:
+			// most of a row's columns are null, so they skip the steps below.
 			continue
 		}
 		c := &AirkitColumns[i]

@@ -218,18 +218,21 @@ func finishRecord(lr plog.LogRecord, p presence, rules *Rules, received pcommon.
 // accepted where a string is expected and stored as its decimal text: sources other than the
 // two seeds often number their users and tenants.
 func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *Rules, timeHint string, intsAsText bool) error {
-	if v.Type() == pcommon.ValueTypeEmpty {
+	// The type once: each Type call is a type switch, and this runs for every field of every
+	// event.
+	typ := v.Type()
+	if typ == pcommon.ValueTypeEmpty {
 		return nil
 	}
 	spec := &fieldSpecs[f]
 	switch spec.kind {
 	case kindEventName:
-		if v.Type() != pcommon.ValueTypeStr {
+		if typ != pcommon.ValueTypeStr {
 			return fieldErr(name, "must be a string, got "+JSONTypeName(v))
 		}
 		lr.SetEventName(v.Str())
 	case kindTime:
-		if v.Type() == pcommon.ValueTypeStr && v.Str() == "" {
+		if typ == pcommon.ValueTypeStr && v.Str() == "" {
 			return nil // reported as empty if required; replaced by the time of receipt if not
 		}
 		ts, err := parseEventTime(name, v, rules.TimeUnit, timeHint)
@@ -238,7 +241,7 @@ func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *R
 		}
 		lr.SetTimestamp(ts)
 	case kindBool:
-		if v.Type() != pcommon.ValueTypeBool {
+		if typ != pcommon.ValueTypeBool {
 			return fieldErr(name, "must be true or false, got "+JSONTypeName(v))
 		}
 		lr.Attributes().PutBool(spec.attr, v.Bool())
@@ -249,16 +252,19 @@ func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *R
 		}
 		lr.Attributes().PutInt(spec.attr, n)
 	default:
-		if intsAsText && v.Type() == pcommon.ValueTypeInt {
+		switch {
+		case intsAsText && typ == pcommon.ValueTypeInt:
 			lr.Attributes().PutStr(spec.attr, v.AsString())
 			return nil
-		}
-		if f == FieldOrgID && v.Type() == pcommon.ValueTypeStr && v.Str() != "" && !objectkey.ValidOrgID(v.Str()) {
+		case typ != pcommon.ValueTypeStr:
+			return fieldErr(name, "must be a string, got "+JSONTypeName(v))
+		case f == FieldOrgID && v.Str() != "" && !objectkey.ValidOrgID(v.Str()):
 			// Refused here rather than held by the exporter, which writes no such tenant: the
 			// sender learns it now instead of the event waiting in a spool for good.
 			return fieldErr(name, reasonOrgID)
 		}
-		return moveString(lr.Attributes(), spec.attr, name, v)
+		// Moved, not copied: the record takes the decoded string.
+		v.MoveTo(lr.Attributes().PutEmpty(spec.attr))
 	}
 	return nil
 }

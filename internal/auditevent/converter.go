@@ -46,13 +46,14 @@ func (c *Converter) Convert(event pcommon.Map, lr plog.LogRecord, received pcomm
 	if c.shape == ShapeMapped {
 		return c.mapping.convert(event, lr, &c.rules, received)
 	}
-	switch builtInShapeOf(event) {
+	shape, nonEmpty := builtInShapeOf(event)
+	switch shape {
 	case shapeGoodData:
-		return ConvertGoodData(event, lr, &c.rules, received)
+		return convertGoodData(event, nonEmpty, lr, &c.rules, received)
 	case shapeAirkitRow:
-		return ConvertAirkit(event, lr, &c.rules, received)
+		return convertAirkit(event, nonEmpty, lr, &c.rules, received, airkitUpper)
 	case shapeAirkitCamel:
-		return ConvertAirkitCamel(event, lr, &c.rules, received)
+		return convertAirkit(event, nonEmpty, lr, &c.rules, received, airkitCamel)
 	}
 	if c.mapping != nil {
 		return c.mapping.convert(event, lr, &c.rules, received)
@@ -71,14 +72,19 @@ const (
 )
 
 // builtInShapeOf tells the shape by the keys that mark each: eventName (GoodData) first, then
-// EVENT_TYPE (an Airkit row), then organizationId with type (Airkit's camelCase events). One
-// pass over the keys: a Get per marker would scan an Airkit row's 29 columns three times.
-func builtInShapeOf(event pcommon.Map) builtInShape {
-	var airkitRow, camelOrg, camelType bool
-	for key := range event.All() {
+// EVENT_TYPE (an Airkit row), then organizationId with type (Airkit's camelCase events). It
+// also counts the entries that are not null, which the converters reserve attributes for (see
+// nonEmptyLen). One pass over the entries for both: a Get per marker would scan an Airkit
+// row's 29 columns three times, and counting apart would scan them once more.
+func builtInShapeOf(event pcommon.Map) (shape builtInShape, nonEmpty int) {
+	var goodData, airkitRow, camelOrg, camelType bool
+	for key, v := range event.All() {
+		if v.Type() != pcommon.ValueTypeEmpty {
+			nonEmpty++
+		}
 		switch key {
 		case goodDataEventName:
-			return shapeGoodData
+			goodData = true
 		case airkitEventType:
 			airkitRow = true
 		case airkitCamelOrgID:
@@ -88,10 +94,12 @@ func builtInShapeOf(event pcommon.Map) builtInShape {
 		}
 	}
 	switch {
+	case goodData:
+		return shapeGoodData, nonEmpty
 	case airkitRow:
-		return shapeAirkitRow
+		return shapeAirkitRow, nonEmpty
 	case camelOrg && camelType:
-		return shapeAirkitCamel
+		return shapeAirkitCamel, nonEmpty
 	}
-	return shapeNone
+	return shapeNone, nonEmpty
 }

@@ -34,12 +34,17 @@ const goodDataTimeHint = "an RFC 3339 time such as 2023-01-20T18:55:32.466Z"
 // entry, not copied: the entry keeps its keys, but with empty values in their place. A caller
 // that needs the entry intact must pass a copy.
 func ConvertGoodData(entry pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
+	return convertGoodData(entry, nonEmptyLen(entry), lr, rules, received)
+}
+
+// convertGoodData is ConvertGoodData for an entry of which nonEmpty entries are not null.
+func convertGoodData(entry pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
 	attrs := lr.Attributes()
 	// Room for the source format, the entry's fields (nulls make no attribute) and a generated
 	// id, so the attributes are not copied as they grow. Nothing more: what processors add is
 	// theirs to reserve (the ocsf processor does), and a pipeline without them would carry the
 	// room unused.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmptyLen(entry))
+	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmpty)
 	attrs.PutStr(AttrSourceFormat, FormatGoodData)
 	var seen presence
 	for key, v := range entry.All() {

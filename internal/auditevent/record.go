@@ -25,20 +25,6 @@ func StrAttr(lr plog.LogRecord, key string) string {
 	return ""
 }
 
-// moveString moves a source field that must be a string (or null, meaning absent) into the
-// attribute attr, leaving v empty: the record takes the decoded string rather than a copy.
-func moveString(attrs pcommon.Map, attr, field string, v pcommon.Value) error {
-	switch v.Type() {
-	case pcommon.ValueTypeEmpty:
-		return nil
-	case pcommon.ValueTypeStr:
-		v.MoveTo(attrs.PutEmpty(attr))
-		return nil
-	default:
-		return fieldErr(field, "must be a string, got "+JSONTypeName(v))
-	}
-}
-
 const reasonRequired = "is required"
 
 // nonEmptyLen counts the entries of m that are not null: a bound on the attributes a converter

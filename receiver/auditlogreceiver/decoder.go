@@ -32,8 +32,10 @@ type problem struct {
 	Reason string `json:"reason"`
 }
 
-// where is an event's place in the body: its index in an array, or else (index -1) its line.
-type where struct{ line, index int }
+// where is an event's place in the body: its index in an array, or else (index -1) the offset
+// where it starts. Its line is counted only when a problem is reported: most events have none,
+// and counting the newlines before each one would read the body twice.
+type where struct{ start, index int }
 
 // batch is one request's body turned into records. Either every event became a record, or the
 // request is refused as a whole and problems say why: a sender that gets a 400 can fix and
@@ -166,7 +168,7 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		if !b.add(where{line: b.lines.lineOf(start), index: -1}, dec.Offset()-start, b.scratch) {
+		if !b.add(where{start: start, index: -1}, dec.Offset()-start, b.scratch) {
 			return
 		}
 	}
@@ -223,9 +225,11 @@ func (b *batch) refuse(at where, field, reason string) {
 	if len(b.problems) >= maxProblems {
 		return
 	}
-	p := problem{Line: at.line, Field: field, Reason: reason}
+	p := problem{Field: field, Reason: reason}
 	if at.index >= 0 {
 		p.Index = &at.index
+	} else {
+		p.Line = b.lines.lineOf(at.start)
 	}
 	b.problems = append(b.problems, p)
 }
