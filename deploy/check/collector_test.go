@@ -83,6 +83,21 @@ func (c *collectorConfig) stateDirs() []string {
 	return slices.Compact(dirs)
 }
 
+// keysWithoutUnique lists the audits3 exporters whose key template has no {unique}. Several
+// collectors (the replicas of a gateway, a sidecar per application replica) write the same
+// tenants: without {unique}, two of them closing a batch in the same second choose the same key
+// (the conditional write then moves one to the next name, but the key was still chosen twice).
+func (c *collectorConfig) keysWithoutUnique() []string {
+	var ids []string
+	for id, v := range c.components("exporters", "audits3") {
+		if !strings.Contains(lookupString(v, "key"), "{unique}") {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // routesFiles lists the audits3 exporters' routes_file settings.
 func (c *collectorConfig) routesFiles() []string {
 	var files []string

@@ -224,6 +224,10 @@ func TestHelmValues(t *testing.T) {
 		}
 	}
 
+	if ids := cfg.keysWithoutUnique(); len(ids) > 0 {
+		t.Errorf("alternateConfig: exporters %v have no {unique} in their key: the replicas write the same tenants", ids)
+	}
+
 	// The state directories are on the volumeClaimTemplates.
 	if v.Mode == "statefulset" {
 		for _, dir := range cfg.stateDirs() {

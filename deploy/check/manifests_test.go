@@ -460,6 +460,10 @@ func checkCollector(t *testing.T, b *bundle, c collector) {
 		}
 	}
 
+	if ids := cfg.keysWithoutUnique(); len(ids) > 0 {
+		t.Errorf("%s: exporters %v have no {unique} in their key: several collectors write the same tenants", c, ids)
+	}
+
 	// Whatever the collector writes is on a writable volume that outlives the container: a
 	// volumeClaimTemplate in a StatefulSet (the persistent queue and the spool must survive
 	// the pod), at least an emptyDir elsewhere.
