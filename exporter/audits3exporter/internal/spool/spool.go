@@ -64,7 +64,13 @@ type Spool struct {
 
 	mu    sync.Mutex
 	parts map[string]*partition
+
+	// lock is held open while the spool is, so that no other process uses the directory.
+	lock *os.File
 }
+
+// ErrInUse is returned by Open when another process holds the spool directory.
+var ErrInUse = errors.New("spool directory is in use by another process (one spool directory per collector)")
 
 // maxPooledFrames bounds the buffers kept for reuse: a call that writes more than this to one
 // partition allocates its own.
@@ -135,13 +141,29 @@ func Open(opts Options) (*Spool, error) {
 			return nil, fmt.Errorf("create spool directory: %w", err)
 		}
 	}
-	if err := s.recoverSealed(); err != nil {
+	// Locked before recovery: recovery rewrites and removes files another process may be using.
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
 		return nil, err
+	}
+	s.lock = lock
+	if err := s.recoverSealed(); err != nil {
+		return nil, errors.Join(err, s.unlock())
 	}
 	if err := s.recoverOpen(); err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.unlock())
 	}
 	return s, nil
+}
+
+// unlock lets go of the directory lock, if there is one.
+func (s *Spool) unlock() error {
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.Close()
+	s.lock = nil
+	return err
 }
 
 // Close closes the open batch files, once the frames of calls in flight are synced; everything
@@ -158,6 +180,7 @@ func (s *Spool) Close() error {
 		}
 		p.mu.Unlock()
 	}
+	errs = append(errs, s.unlock())
 	return errors.Join(errs...)
 }
 

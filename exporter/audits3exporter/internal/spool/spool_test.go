@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -722,4 +723,26 @@ func concurrentSpoolChild(dir string) {
 			os.Exit(1)
 		}
 	}
+}
+
+// TestOneSpoolPerDirectory: a second spool on a directory in use is refused before it recovers
+// anything, and the directory is free again once the first is closed.
+func TestOneSpoolPerDirectory(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock(2)")
+	}
+	dir := t.TempDir()
+	first, err := Open(Options{Dir: dir})
+	require.NoError(t, err)
+	_, err = first.Append("acme", []Record{rec("a")}, t0)
+	require.NoError(t, err)
+
+	_, err = Open(Options{Dir: dir})
+	require.ErrorIs(t, err, ErrInUse)
+	assert.Contains(t, err.Error(), dir)
+	assert.Equal(t, 1, first.OpenBatches()[0].Records, "the refused spool touched nothing")
+
+	require.NoError(t, first.Close())
+	second := openSpool(t, dir)
+	assert.Equal(t, 1, second.OpenBatches()[0].Records)
 }
