@@ -115,6 +115,10 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 			e.logger.Error("Delivered batch could not be removed from the spool.", zap.String("key", res.Key), zap.Error(derr))
 		}
 		e.tel.objectsWritten.Add(ctx, 1, metric.WithAttributes(attribute.Bool("already_present", res.AlreadyPresent)))
+		if res.Attempt > 0 {
+			// Attempt is the name that took the batch; every name before it was taken.
+			e.tel.namesTaken.Add(ctx, int64(res.Attempt))
+		}
 		if res.Unverified > 0 {
 			// Names taken by objects we could not compare: one may be this batch from an
 			// earlier attempt whose answer was lost, so this object may be a second copy.

@@ -57,8 +57,14 @@ func destOf(srv *s3test.Server, bucket, accessKey, secretKey string) destination
 // startExporter creates and starts the exporter; it is shut down when the test ends.
 func startExporter(t *testing.T, cfg *Config) exporter.Logs {
 	t.Helper()
+	return startExporterWith(t, cfg, exportertest.NewNopSettings(metadata.Type))
+}
+
+// startExporterWith is startExporter with the given settings (for its telemetry).
+func startExporterWith(t *testing.T, cfg *Config, set exporter.Settings) exporter.Logs {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
-	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() {
