@@ -98,6 +98,50 @@ func (c *collectorConfig) keysWithoutUnique() []string {
 	return ids
 }
 
+// keysFiles lists the auditlog receivers' tenants::keys_file settings.
+func (c *collectorConfig) keysFiles() []string {
+	var files []string
+	for _, v := range c.components("receivers", "auditlog") {
+		if f := lookupString(v, "tenants", "keys_file"); f != "" {
+			files = append(files, f)
+		}
+	}
+	sort.Strings(files)
+	return files
+}
+
+// unboundReceivers lists the receivers that take events from beyond the pod without binding
+// each caller to the org ids it may write: an auditlog receiver without `tenants`, and any otlp
+// receiver, which has no such binding. Through them, any sender could write any tenant's log.
+func (c *collectorConfig) unboundReceivers(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	for id, v := range c.components("receivers", "auditlog") {
+		host, _ := splitEndpoint(t, orDefault(lookupString(v, "endpoint"), "localhost:8088"), "8088")
+		if !loopback(host) && lookup(v, "tenants") == nil {
+			ids = append(ids, id)
+		}
+	}
+	for id, v := range c.components("receivers", "otlp") {
+		for proto, port := range map[string]string{"http": "4318", "grpc": "4317"} {
+			if lookup(v, "protocols", proto) == nil && !hasKey(lookup(v, "protocols"), proto) {
+				continue
+			}
+			host, _ := splitEndpoint(t, orDefault(lookupString(v, "protocols", proto, "endpoint"), "localhost:"+port), port)
+			if !loopback(host) {
+				ids = append(ids, id+" ("+proto+")")
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// loopback tells whether a server bound to host is reachable from inside the pod only.
+func loopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
 // routesFiles lists the audits3 exporters' routes_file settings.
 func (c *collectorConfig) routesFiles() []string {
 	var files []string

@@ -50,6 +50,7 @@ var kinds = map[string]func() any{
 	"v1 Namespace":                                  func() any { return &corev1.Namespace{} },
 	"v1 ServiceAccount":                             func() any { return &corev1.ServiceAccount{} },
 	"v1 ConfigMap":                                  func() any { return &corev1.ConfigMap{} },
+	"v1 Secret":                                     func() any { return &corev1.Secret{} },
 	"v1 Service":                                    func() any { return &corev1.Service{} },
 	"apps/v1 Deployment":                            func() any { return &appsv1.Deployment{} },
 	"apps/v1 StatefulSet":                           func() any { return &appsv1.StatefulSet{} },
@@ -244,7 +245,7 @@ func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
 
 func TestDecodeRefusesUnknownKinds(t *testing.T) {
 	for _, doc := range []string{
-		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n",
+		"apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n",
 		"apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: x\n",
 		"apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: x\n",
 	} {

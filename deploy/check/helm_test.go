@@ -214,7 +214,7 @@ func TestHelmValues(t *testing.T) {
 		}
 	}
 	for port, host := range listeners {
-		if port == "13133" || host == "localhost" || strings.HasPrefix(host, "127.") {
+		if port == "13133" || loopback(host) {
 			continue
 		}
 		// The metrics port is left out of ports on purpose (see below) and reached through an
@@ -226,6 +226,12 @@ func TestHelmValues(t *testing.T) {
 
 	if ids := cfg.keysWithoutUnique(); len(ids) > 0 {
 		t.Errorf("alternateConfig: exporters %v have no {unique} in their key: the replicas write the same tenants", ids)
+	}
+	if ids := cfg.unboundReceivers(t); len(ids) > 0 {
+		t.Errorf("alternateConfig: receivers %v take events from beyond the pod without binding callers to their tenants: any sender could write any org", ids)
+	}
+	if len(cfg.keysFiles()) == 0 {
+		t.Error("alternateConfig: no tenants::keys_file: a shared gateway binds each sender to its tenants")
 	}
 
 	// The state directories are on the volumeClaimTemplates.
@@ -244,6 +250,7 @@ func TestHelmValues(t *testing.T) {
 
 	// The routes file comes from a ConfigMap of extraManifests, mounted as a directory.
 	manifests := map[string]*corev1.ConfigMap{}
+	secrets := map[string]*corev1.Secret{}
 	for i, raw := range v.ExtraManifests {
 		kind, name, value, err := decodeObject(raw)
 		if err != nil {
@@ -251,6 +258,31 @@ func TestHelmValues(t *testing.T) {
 		}
 		if cm, ok := value.(*corev1.ConfigMap); ok && kind == "ConfigMap" {
 			manifests[name] = cm
+		}
+		if sec, ok := value.(*corev1.Secret); ok && kind == "Secret" {
+			secrets[name] = sec
+		}
+	}
+	// The API keys come from a Secret of extraManifests, mounted as a directory.
+	for _, f := range cfg.keysFiles() {
+		m := mountOf(c, f)
+		if m == nil || m.SubPath != "" {
+			t.Errorf("keys file %s is not on a directory mount", f)
+			continue
+		}
+		var secretName string
+		for _, vol := range v.ExtraVolumes {
+			if vol.Name == m.Name && vol.Secret != nil {
+				secretName = vol.Secret.SecretName
+			}
+		}
+		sec := secrets[secretName]
+		if sec == nil {
+			t.Errorf("keys file %s: volume %q is not a Secret of extraManifests", f, m.Name)
+			continue
+		}
+		if key := strings.TrimPrefix(f, strings.TrimSuffix(m.MountPath, "/")+"/"); sec.StringData[key] == "" && len(sec.Data[key]) == 0 {
+			t.Errorf("keys file %s: Secret %s has no key %q", f, sec.Name, key)
 		}
 	}
 	routes := map[string]string{}
@@ -389,9 +421,10 @@ func TestHelmGatewayMatchesManifests(t *testing.T) {
 			t.Errorf("exporters::%s: helm sets %v, the manifests %v", id, keys(hm), keys(g))
 		}
 	}
-	if !reflect.DeepEqual(helm.stateDirs(), gateway.stateDirs()) || !reflect.DeepEqual(helm.routesFiles(), gateway.routesFiles()) {
-		t.Errorf("state directories or routes files differ: helm %v %v, the manifests %v %v",
-			helm.stateDirs(), helm.routesFiles(), gateway.stateDirs(), gateway.routesFiles())
+	if !reflect.DeepEqual(helm.stateDirs(), gateway.stateDirs()) || !reflect.DeepEqual(helm.routesFiles(), gateway.routesFiles()) ||
+		!reflect.DeepEqual(helm.keysFiles(), gateway.keysFiles()) {
+		t.Errorf("state directories, routes files or keys files differ: helm %v %v %v, the manifests %v %v %v",
+			helm.stateDirs(), helm.routesFiles(), helm.keysFiles(), gateway.stateDirs(), gateway.routesFiles(), gateway.keysFiles())
 	}
 }
 

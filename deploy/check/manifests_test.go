@@ -76,6 +76,7 @@ type collector struct {
 	config     *collectorConfig
 	env        map[string]string // what validation needs of the container's environment
 	routes     map[string]string // routes_file -> its content
+	keys       map[string]string // tenants::keys_file -> its content
 }
 
 func (c collector) String() string {
@@ -97,9 +98,9 @@ func configArg(t *testing.T, args []string) string {
 	return paths[0]
 }
 
-// mountedFile resolves a file path in a container to the ConfigMap key it shows, failing when
-// it is not a file of a ConfigMap of the bundle. It also returns the mount.
-func mountedFile(t *testing.T, b *bundle, pod *corev1.PodSpec, c *corev1.Container, file string) (string, *corev1.VolumeMount) {
+// fileMount finds the volume mount that shows file in a container, the volume behind it and
+// the key (the name within the volume) file has there.
+func fileMount(t *testing.T, pod *corev1.PodSpec, c *corev1.Container, file string) (string, *corev1.VolumeMount, *corev1.Volume) {
 	t.Helper()
 	for i := range c.VolumeMounts {
 		m := &c.VolumeMounts[i]
@@ -113,25 +114,66 @@ func mountedFile(t *testing.T, b *bundle, pod *corev1.PodSpec, c *corev1.Contain
 			continue
 		}
 		vol := volumeNamed(pod, m.Name)
-		if vol == nil || vol.ConfigMap == nil {
-			t.Fatalf("%s is mounted from volume %q, which is not a ConfigMap volume", file, m.Name)
+		if vol == nil {
+			t.Fatalf("%s is mounted from volume %q, which the pod does not have", file, m.Name)
 		}
-		for _, item := range vol.ConfigMap.Items {
-			if item.Path == key {
-				key = item.Key
-			}
-		}
-		cm := configMapNamed(b, vol.ConfigMap.Name)
-		if cm == nil {
-			t.Fatalf("%s: ConfigMap %q is not in %s", file, vol.ConfigMap.Name, b.dir)
-		}
-		data, ok := cm.Data[key]
-		if !ok {
-			t.Fatalf("%s: ConfigMap %q has no key %q", file, cm.Name, key)
-		}
-		return data, m
+		return key, m, vol
 	}
 	t.Fatalf("%s is on no volume mount of container %s", file, c.Name)
+	return "", nil, nil
+}
+
+// itemKey maps a path within a volume back to the key of the ConfigMap or Secret it shows.
+func itemKey(items []corev1.KeyToPath, key string) string {
+	for _, item := range items {
+		if item.Path == key {
+			return item.Key
+		}
+	}
+	return key
+}
+
+// mountedFile resolves a file path in a container to the ConfigMap key it shows, failing when
+// it is not a file of a ConfigMap of the bundle. It also returns the mount.
+func mountedFile(t *testing.T, b *bundle, pod *corev1.PodSpec, c *corev1.Container, file string) (string, *corev1.VolumeMount) {
+	t.Helper()
+	key, m, vol := fileMount(t, pod, c, file)
+	if vol.ConfigMap == nil {
+		t.Fatalf("%s is mounted from volume %q, which is not a ConfigMap volume", file, m.Name)
+	}
+	key = itemKey(vol.ConfigMap.Items, key)
+	cm := configMapNamed(b, vol.ConfigMap.Name)
+	if cm == nil {
+		t.Fatalf("%s: ConfigMap %q is not in %s", file, vol.ConfigMap.Name, b.dir)
+	}
+	data, ok := cm.Data[key]
+	if !ok {
+		t.Fatalf("%s: ConfigMap %q has no key %q", file, cm.Name, key)
+	}
+	return data, m
+}
+
+// mountedSecretFile is mountedFile for a file that must come from a Secret of the bundle.
+func mountedSecretFile(t *testing.T, b *bundle, pod *corev1.PodSpec, c *corev1.Container, file string) (string, *corev1.VolumeMount) {
+	t.Helper()
+	key, m, vol := fileMount(t, pod, c, file)
+	if vol.Secret == nil {
+		t.Fatalf("%s is mounted from volume %q, which is not a Secret volume", file, m.Name)
+	}
+	key = itemKey(vol.Secret.Items, key)
+	for _, sec := range find[corev1.Secret](b) {
+		if sec.Name != vol.Secret.SecretName {
+			continue
+		}
+		if data, ok := sec.StringData[key]; ok {
+			return data, m
+		}
+		if data, ok := sec.Data[key]; ok {
+			return string(data), m
+		}
+		t.Fatalf("%s: Secret %q has no key %q", file, sec.Name, key)
+	}
+	t.Fatalf("%s: Secret %q is not in %s", file, vol.Secret.SecretName, b.dir)
 	return "", nil
 }
 
@@ -162,7 +204,7 @@ func collectors(t *testing.T, b *bundle) []collector {
 			if !isCollector(c) {
 				continue
 			}
-			col := collector{w: w, c: c, env: map[string]string{}, routes: map[string]string{}}
+			col := collector{w: w, c: c, env: map[string]string{}, routes: map[string]string{}, keys: map[string]string{}}
 			col.configPath = configArg(t, c.Args)
 			text, _ := mountedFile(t, b, &w.pod.Spec, c, col.configPath)
 			cfg, err := parseCollectorConfig(text)
@@ -180,6 +222,10 @@ func collectors(t *testing.T, b *bundle) []collector {
 			for _, f := range cfg.routesFiles() {
 				routes, _ := mountedFile(t, b, &w.pod.Spec, c, f)
 				col.routes[f] = routes
+			}
+			for _, f := range cfg.keysFiles() {
+				keys, _ := mountedSecretFile(t, b, &w.pod.Spec, c, f)
+				col.keys[f] = keys
 			}
 			out = append(out, col)
 		}
@@ -241,7 +287,7 @@ func TestGatewayHasEverything(t *testing.T) {
 		t.Fatal("no deploy/kubernetes/gateway")
 	}
 	want := map[string]int{"StatefulSet": 0, "Service": 0, "PodDisruptionBudget": 0, "HorizontalPodAutoscaler": 0,
-		"NetworkPolicy": 0, "ServiceAccount": 0, "ConfigMap": 0}
+		"NetworkPolicy": 0, "ServiceAccount": 0, "ConfigMap": 0, "Secret": 0}
 	for _, o := range gw.objects {
 		if _, ok := want[o.kind]; ok {
 			want[o.kind]++
@@ -260,6 +306,9 @@ func TestGatewayHasEverything(t *testing.T) {
 	for _, c := range collectors(t, gw) {
 		if len(c.routes) == 0 {
 			t.Errorf("%s: no routes_file", c)
+		}
+		if len(c.keys) == 0 {
+			t.Errorf("%s: no tenants::keys_file: a shared gateway binds each sender to its tenants", c)
 		}
 		if len(c.config.components("extensions", "file_storage")) == 0 {
 			t.Errorf("%s: no file_storage extension for a persistent queue", c)
@@ -424,7 +473,7 @@ func checkCollector(t *testing.T, b *bundle, c collector) {
 
 	// Probes reach the health_check extension.
 	port, urlPath := cfg.healthCheck(t)
-	if host := cfg.listeners(t)[port]; host == "localhost" || strings.HasPrefix(host, "127.") {
+	if host := cfg.listeners(t)[port]; loopback(host) {
 		t.Errorf("%s: health_check listens on %s, which the kubelet cannot reach", c, host)
 	}
 	for name, p := range map[string]*corev1.Probe{"livenessProbe": c.c.LivenessProbe, "readinessProbe": c.c.ReadinessProbe, "startupProbe": c.c.StartupProbe} {
@@ -452,7 +501,7 @@ func checkCollector(t *testing.T, b *bundle, c collector) {
 
 	// Every server reachable from outside the pod has a declared port.
 	for port, host := range cfg.listeners(t) {
-		if host == "localhost" || strings.HasPrefix(host, "127.") {
+		if loopback(host) {
 			continue
 		}
 		if containerPort(c.c, intstr.Parse(port)) == "" {
@@ -495,6 +544,16 @@ func checkCollector(t *testing.T, b *bundle, c collector) {
 		if _, m := mountedFile(t, b, pod, c.c, f); m.SubPath != "" {
 			t.Errorf("%s: routes file %s is a subPath mount, which the kubelet never updates", c, f)
 		}
+	}
+	// The same for the API keys, which come from a Secret (mountedSecretFile checked that).
+	for f := range c.keys {
+		if _, m := mountedSecretFile(t, b, pod, c.c, f); m.SubPath != "" {
+			t.Errorf("%s: keys file %s is a subPath mount, which the kubelet never updates", c, f)
+		}
+	}
+
+	if ids := cfg.unboundReceivers(t); len(ids) > 0 {
+		t.Errorf("%s: receivers %v take events from beyond the pod without binding callers to their tenants (auditlog needs `tenants`; otlp has no binding): any sender could write any org", c, ids)
 	}
 
 	// GOMEMLIMIT below the memory limit.
