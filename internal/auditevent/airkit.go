@@ -42,15 +42,16 @@ const (
 	airkitEventTime  = "EVENT_TIME"
 	airkitEventType  = "EVENT_TYPE"
 	airkitOrgID      = "ORGANIZATION_ID"
+	airkitEventID    = "EVENT_ID"
 )
 
 // AirkitColumns are Airkit's columns in the order of its documentation.
 var AirkitColumns = [29]AirkitColumn{
 	{Name: airkitOrgID, attr: AttrOrgID, camel: "organizationId", field: FieldOrgID},
-	{Name: "EVENT_ID", attr: AttrEventID, camel: "eventId", field: FieldEventID},
-	{Name: airkitEventYear, Type: AirkitNumber, camel: "eventYear", field: noField},
-	{Name: airkitEventMonth, Type: AirkitDate, camel: "eventMonth", field: noField},
-	{Name: airkitEventDate, Type: AirkitDate, camel: "eventDate", field: noField},
+	{Name: airkitEventID, attr: AttrEventID, camel: goodDataEventID, field: FieldEventID},
+	{Name: airkitEventYear, Type: AirkitNumber, camel: airkitCamelEventYear, field: noField},
+	{Name: airkitEventMonth, Type: AirkitDate, camel: airkitCamelEventMonth, field: noField},
+	{Name: airkitEventDate, Type: AirkitDate, camel: airkitCamelEventDate, field: noField},
 	{Name: airkitEventTime, Type: AirkitTimestampNTZ, camel: "eventTime", field: FieldTime},
 	{Name: "ROOT_SCOPE_USER_ID", attr: AttrRootScopeUserID, camel: "rootScopeUserId", field: FieldRootScopeUserID},
 	{Name: "USER_ID", attr: AttrUserID, camel: "userId", field: FieldUserID},
@@ -85,7 +86,7 @@ func airkitColumnOf(name string) int {
 	switch name {
 	case airkitOrgID:
 		return 0
-	case "EVENT_ID":
+	case airkitEventID:
 		return 1
 	case airkitEventYear:
 		return 2
@@ -151,13 +152,13 @@ func airkitCamelColumnOf(name string) int {
 	switch name {
 	case airkitCamelOrgID:
 		return 0
-	case "eventId":
+	case goodDataEventID:
 		return 1
-	case "eventYear":
+	case airkitCamelEventYear:
 		return 2
-	case "eventMonth":
+	case airkitCamelEventMonth:
 		return 3
-	case "eventDate":
+	case airkitCamelEventDate:
 		return 4
 	case airkitCamelEventTime:
 		return 5
@@ -212,9 +213,12 @@ func airkitCamelColumnOf(name string) int {
 }
 
 const (
-	airkitCamelOrgID     = "organizationId"
-	airkitCamelEventTime = "eventTime"
-	airkitCamelEventType = "type"
+	airkitCamelOrgID      = "organizationId"
+	airkitCamelEventYear  = "eventYear"
+	airkitCamelEventMonth = "eventMonth"
+	airkitCamelEventDate  = "eventDate"
+	airkitCamelEventTime  = "eventTime"
+	airkitCamelEventType  = "type"
 	// airkitCamelKind is the camelCase events' class of event ("Session" for app events), which
 	// no column holds: it is the record's audit.type, as GoodData's type is.
 	airkitCamelKind = "kind"
@@ -222,16 +226,15 @@ const (
 
 // airkitNaming is one of the two ways Airkit names its fields.
 type airkitNaming struct {
-	timeKey  string
-	columnOf func(string) int
-	names    fieldNames
-	camel    bool
+	timeKey string
+	names   fieldNames
+	camel   bool
 }
 
 func newAirkitNaming(camel bool) *airkitNaming {
-	n := &airkitNaming{timeKey: airkitEventTime, columnOf: airkitColumnOf, names: canonicalNames, camel: camel}
+	n := &airkitNaming{timeKey: airkitEventTime, names: canonicalNames, camel: camel}
 	if camel {
-		n.timeKey, n.columnOf = airkitCamelEventTime, airkitCamelColumnOf
+		n.timeKey = airkitCamelEventTime
 		n.names[FieldType] = airkitCamelKind
 	}
 	for _, c := range AirkitColumns {
@@ -272,25 +275,29 @@ func AirkitToRecord(row pcommon.Map, lr plog.LogRecord) error {
 // moved out of the row, not copied: the row keeps its keys, but with empty values in their
 // place. A caller that needs the row intact must pass a copy.
 func ConvertAirkit(row pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	return convertAirkit(row, nonEmptyLen(row), lr, rules, received, airkitUpper)
+	e := eventOf(row)
+	return convertAirkit(e, madeBound(e.nonEmpty(), false), e.field(airkitUpper.timeKey), lr, rules, received, airkitUpper)
 }
 
 // ConvertAirkitCamel is ConvertAirkit for Airkit's camelCase events (organizationId, eventId,
 // eventTime, type, kind, and the other columns' names in camelCase): they become the same
 // records as rows with the same values, and their kind becomes the record's audit.type.
 func ConvertAirkitCamel(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	return convertAirkit(event, nonEmptyLen(event), lr, rules, received, airkitCamel)
+	e := eventOf(event)
+	return convertAirkit(e, madeBound(e.nonEmpty(), false), e.field(airkitCamel.timeKey), lr, rules, received, airkitCamel)
 }
 
-// convertAirkit converts a row of which nonEmpty entries are not null.
-func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
+// convertAirkit converts a row of which at most made attributes are made, and whose time
+// column is eventTime (nil when it has none).
+func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
 	attrs := lr.Attributes()
-	// Room as in ConvertGoodData: Airkit rows are mostly nulls, which make no attribute.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmpty)
+	// Room as in ConvertGoodData.
+	attrs.EnsureCapacity(attrs.Len() + made + processorAttrs)
 	attrs.PutStr(AttrSourceFormat, FormatAirkit)
 	// The time first: the date columns are checked against it.
-	if v, ok := row.Get(naming.timeKey); ok {
-		if err := putField(FieldTime, naming.timeKey, v, lr, rules, airkitTimeHint, false); err != nil {
+	var seen presence
+	if eventTime != nil {
+		if err := putField(FieldTime, naming.timeKey, eventTime, lr, rules, &seen, airkitTimeHint, false); err != nil {
 			return err
 		}
 	}
@@ -298,13 +305,16 @@ func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rule
 		lr.SetTimestamp(received)
 	}
 	t := lr.Timestamp().AsTime()
-	var seen presence
-	for key, v := range row.All() {
-		i := naming.columnOf(key)
+	for j := range row.members {
+		m := &row.members[j]
+		key, v := m.key, &m.val
+		i := int(m.keyRoles().row)
+		if naming.camel {
+			i = int(m.keyRoles().camel)
+		}
 		if i < 0 {
 			if naming.camel && key == airkitCamelKind {
-				seen.note(FieldType, v)
-				if err := putField(FieldType, key, v, lr, rules, "", false); err != nil {
+				if err := putField(FieldType, key, v, lr, rules, &seen, "", false); err != nil {
 					return err
 				}
 				continue
@@ -312,10 +322,10 @@ func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rule
 			if lr.Body().Type() != pcommon.ValueTypeMap {
 				lr.Body().SetEmptyMap()
 			}
-			v.MoveTo(lr.Body().Map().PutEmpty(key))
+			v.putTo(lr.Body().Map(), key)
 			continue
 		}
-		if v.Type() == pcommon.ValueTypeEmpty {
+		if v.typ == pcommon.ValueTypeEmpty {
 			// A null column makes no attribute, has nothing to agree with and counts as absent:
 			// most of a row's columns are null, so they skip the steps below.
 			continue
@@ -323,7 +333,7 @@ func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rule
 		c := &AirkitColumns[i]
 		switch c.field {
 		case FieldTime:
-			seen.note(FieldTime, v)
+			// Stored, and noted, before the other columns.
 		case noField:
 			// Without a time the row is refused below; there is nothing to compare with.
 			if lr.Timestamp() == 0 {
@@ -333,8 +343,7 @@ func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rule
 				return err
 			}
 		default:
-			seen.note(c.field, v)
-			if err := putField(c.field, key, v, lr, rules, "", false); err != nil {
+			if err := putField(c.field, key, v, lr, rules, &seen, "", false); err != nil {
 				return err
 			}
 		}
@@ -345,20 +354,20 @@ func convertAirkit(row pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rule
 // checkDerived refuses a date column that contradicts EVENT_TIME: the file we write derives it,
 // so accepting a different value would change the row. Every row has these columns: their
 // text is built on the stack.
-func checkDerived(c *AirkitColumn, name, timeName string, v pcommon.Value, t time.Time) error {
-	if v.Type() == pcommon.ValueTypeEmpty {
+func checkDerived(c *AirkitColumn, name, timeName string, v *fieldValue, t time.Time) error {
+	if v.typ == pcommon.ValueTypeEmpty {
 		return nil
 	}
 	var wantBuf, gotBuf [32]byte
 	want, _ := appendExpectedDerived(wantBuf[:0], *c, t)
 	var agrees bool
 	switch {
-	case c.Type == AirkitNumber && v.Type() == pcommon.ValueTypeInt:
-		agrees = string(strconv.AppendInt(gotBuf[:0], v.Int(), 10)) == string(want)
-	case v.Type() == pcommon.ValueTypeStr:
-		agrees = v.Str() == string(want)
+	case c.Type == AirkitNumber && v.typ == pcommon.ValueTypeInt:
+		agrees = string(strconv.AppendInt(gotBuf[:0], v.num, 10)) == string(want)
+	case v.typ == pcommon.ValueTypeStr:
+		agrees = v.str == string(want)
 	default:
-		return fieldErr(name, "has the wrong type: "+JSONTypeName(v))
+		return fieldErr(name, "has the wrong type: "+typeName(v.typ))
 	}
 	if !agrees {
 		// The expected text is left out: derived from the event's time, it is still a value of

@@ -2,6 +2,7 @@ package auditevent
 
 import (
 	"math/bits"
+	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -159,21 +160,10 @@ type Rules struct {
 // their magnitude.
 var DefaultRules = Rules{Required: NewFieldSet(FieldEventName, FieldTime, FieldOrgID)}
 
-// presence notes, as a converter meets them, the canonical fields an event gives a value and
+// presence notes, as putField meets them, the canonical fields an event gives a value and
 // those it gives as an empty string, to check the required fields in one step at the end.
 type presence struct {
 	given, blank FieldSet
-}
-
-// note records v as the value of f, before the converter moves it out.
-func (p *presence) note(f Field, v pcommon.Value) {
-	switch {
-	case v.Type() == pcommon.ValueTypeEmpty:
-	case v.Type() == pcommon.ValueTypeStr && v.Str() == "":
-		p.blank |= 1 << f
-	default:
-		p.given |= 1 << f
-	}
 }
 
 // fieldNames are a shape's names for the canonical fields, for problems.
@@ -208,31 +198,39 @@ func finishRecord(lr plog.LogRecord, p presence, rules *Rules, received pcommon.
 		}
 		return fieldErr(names[f], reasonRequired)
 	}
-	ensureEventID(lr)
+	// An id the event gave is a string that is not empty (putField refuses any other): only
+	// without one are the attributes searched for an id the record held before.
+	if !p.given.Has(FieldEventID) {
+		ensureEventID(lr)
+	}
 	return nil
 }
 
-// putField stores v, the source field called name, as the canonical field f of lr. Strings
-// are moved, not copied, leaving v empty. A null stores nothing. textHint names the forms a
-// time may take, for the reason when it takes none of them. With intsAsText, an integer is
-// accepted where a string is expected and stored as its decimal text: sources other than the
-// two seeds often number their users and tenants.
-func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *Rules, timeHint string, intsAsText bool) error {
-	// The type once: each Type call is a type switch, and this runs for every field of every
-	// event.
-	typ := v.Type()
+// putField stores v, the source field called name, as the canonical field f of lr, and notes
+// in seen whether the event gives f (see presence). Strings are moved, not copied, leaving v
+// empty. A null stores nothing. textHint names the forms a time may take, for the reason when
+// it takes none of them. With intsAsText, an integer is accepted where a string is expected
+// and stored as its decimal text: sources other than the two seeds often number their users
+// and tenants.
+func putField(f Field, name string, v *fieldValue, lr plog.LogRecord, rules *Rules, seen *presence, timeHint string, intsAsText bool) error {
+	typ := v.typ
 	if typ == pcommon.ValueTypeEmpty {
 		return nil
+	}
+	if typ == pcommon.ValueTypeStr && v.str == "" {
+		seen.blank |= 1 << f
+	} else {
+		seen.given |= 1 << f
 	}
 	spec := &fieldSpecs[f]
 	switch spec.kind {
 	case kindEventName:
 		if typ != pcommon.ValueTypeStr {
-			return fieldErr(name, "must be a string, got "+JSONTypeName(v))
+			return fieldErr(name, "must be a string, got "+typeName(typ))
 		}
-		lr.SetEventName(v.Str())
+		lr.SetEventName(v.str)
 	case kindTime:
-		if typ == pcommon.ValueTypeStr && v.Str() == "" {
+		if typ == pcommon.ValueTypeStr && v.str == "" {
 			return nil // reported as empty if required; replaced by the time of receipt if not
 		}
 		ts, err := parseEventTime(name, v, rules.TimeUnit, timeHint)
@@ -242,9 +240,9 @@ func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *R
 		lr.SetTimestamp(ts)
 	case kindBool:
 		if typ != pcommon.ValueTypeBool {
-			return fieldErr(name, "must be true or false, got "+JSONTypeName(v))
+			return fieldErr(name, "must be true or false, got "+typeName(typ))
 		}
-		lr.Attributes().PutBool(spec.attr, v.Bool())
+		lr.Attributes().PutBool(spec.attr, v.b)
 	case kindInt:
 		n, err := intOf(name, v)
 		if err != nil {
@@ -254,17 +252,17 @@ func putField(f Field, name string, v pcommon.Value, lr plog.LogRecord, rules *R
 	default:
 		switch {
 		case intsAsText && typ == pcommon.ValueTypeInt:
-			lr.Attributes().PutStr(spec.attr, v.AsString())
+			lr.Attributes().PutStr(spec.attr, strconv.FormatInt(v.num, 10))
 			return nil
 		case typ != pcommon.ValueTypeStr:
-			return fieldErr(name, "must be a string, got "+JSONTypeName(v))
-		case f == FieldOrgID && v.Str() != "" && !objectkey.ValidOrgID(v.Str()):
+			return fieldErr(name, "must be a string, got "+typeName(typ))
+		case f == FieldOrgID && v.str != "" && !objectkey.ValidOrgID(v.str):
 			// Refused here rather than held by the exporter, which writes no such tenant: the
 			// sender learns it now instead of the event waiting in a spool for good.
 			return fieldErr(name, reasonOrgID)
 		}
 		// Moved, not copied: the record takes the decoded string.
-		v.MoveTo(lr.Attributes().PutEmpty(spec.attr))
+		v.putTo(lr.Attributes(), spec.attr)
 	}
 	return nil
 }

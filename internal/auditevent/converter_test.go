@@ -1,6 +1,7 @@
 package auditevent
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,107 @@ func TestShapeTablesAgreeWithTheCanonicalFields(t *testing.T) {
 	}
 	for _, f := range goodDataFields {
 		assert.Equal(t, fieldSpecs[f.field].attr, f.attr, f.key)
+	}
+}
+
+// Converters leave room in a record's attributes for those the processors add
+// (processorAttrs), whether the event comes from the decoder, whose count of the attributes it
+// makes is exact, or from a map: adding them then allocates nothing.
+func TestConvertersLeaveRoomForTheProcessors(t *testing.T) {
+	added := make([]string, processorAttrs)
+	for i := range added {
+		added[i] = "processor." + strconv.Itoa(i)
+	}
+	for _, in := range []string{
+		goodDataFull, airkitFull, airkitCamelFull, benchGoodData, benchAirkit,
+		`{"eventName":"e","ts":"2026-11-22T02:30:00Z","orgId":"o"}`,
+		`{"EVENT_TYPE":"e","EVENT_TIME":"2026-11-22 02:30:00","ORGANIZATION_ID":"o","EVENT_ID":""}`,
+	} {
+		data := []byte(in)
+		var d JSONDecoder
+		var e Event
+		convert := func(add bool) func() {
+			return func() {
+				d.Reset(data)
+				if _, err := d.NextEvent(&e); err != nil {
+					t.Fatal(err)
+				}
+				lr := plog.NewLogRecord()
+				if err := defaultConverter.ConvertEvent(&e, lr, received); err != nil {
+					t.Fatal(err)
+				}
+				if add {
+					for _, k := range added {
+						lr.Attributes().PutEmpty(k)
+					}
+				}
+			}
+		}
+		assert.Equal(t, testing.AllocsPerRun(5, convert(false)), testing.AllocsPerRun(5, convert(true)), in)
+
+		toRecord := AirkitToRecord
+		if strings.Contains(in, goodDataEventName) {
+			toRecord = GoodDataToRecord
+		} else if strings.Contains(in, airkitCamelOrgID) {
+			continue // no exported function for them without rules
+		}
+		exported := func(add bool) func() {
+			return func() {
+				m := pcommon.NewMap()
+				if err := ParseJSONObject(data, m); err != nil {
+					t.Fatal(err)
+				}
+				lr := plog.NewLogRecord()
+				if err := toRecord(m, lr); err != nil {
+					t.Fatal(err)
+				}
+				if add {
+					for _, k := range added {
+						lr.Attributes().PutEmpty(k)
+					}
+				}
+			}
+		}
+		assert.Equal(t, testing.AllocsPerRun(5, exported(false)), testing.AllocsPerRun(5, exported(true)), in)
+	}
+}
+
+// shapeMarkerOf marks the keys the shapes' tables give those roles, and no other.
+func TestShapeMarkerOf(t *testing.T) {
+	want := map[string]shapeMarker{GoodDataDetailsKey: markGoodDataNotAttr}
+	for _, f := range goodDataFields {
+		switch f.field {
+		case FieldEventName:
+			want[f.key] = markGoodDataName
+		case FieldTime:
+			want[f.key] = markGoodDataNotAttr
+		case FieldEventID:
+			want[f.key] = markEventID
+		}
+	}
+	for _, c := range AirkitColumns {
+		switch {
+		case c.field == FieldEventName:
+			want[c.Name], want[c.camel] = markRowEventType, markCamelEventType
+		case c.field == noField:
+			want[c.Name], want[c.camel] = markRowDerived, markCamelDerived
+		case c.field == FieldTime:
+			want[c.Name], want[c.camel] = markRowTime, markCamelTime
+		case c.field == FieldEventID:
+			want[c.Name] = markRowEventID
+			assert.Equal(t, markEventID, want[c.camel], c.camel)
+		case c.Name == airkitOrgID:
+			want[c.camel] = markCamelOrgID
+		}
+	}
+	keys := []string{"", "kind", "details2", "EVENT", "eventname"}
+	for _, f := range goodDataFields {
+		keys = append(keys, f.key)
+	}
+	for _, c := range AirkitColumns {
+		keys = append(keys, c.Name, c.camel)
+	}
+	for _, k := range keys {
+		assert.Equal(t, want[k], shapeMarkerOf(k), k)
 	}
 }

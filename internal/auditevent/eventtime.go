@@ -79,16 +79,16 @@ const reasonTimeRange = "is out of range: must be after 1970-01-01 and before 22
 // time such as Snowflake's TIMESTAMP_NTZ 2026-11-22 02:30:00.123), as a number of units since
 // 1970, or as a string of digits holding such a number. field names the source field in
 // problems; hint names the forms its shape documents.
-func parseEventTime(field string, v pcommon.Value, unit TimeUnit, hint string) (pcommon.Timestamp, error) {
+func parseEventTime(field string, v *fieldValue, unit TimeUnit, hint string) (pcommon.Timestamp, error) {
 	var ns int64
 	var ok bool
-	switch v.Type() {
+	switch v.typ {
 	case pcommon.ValueTypeInt:
-		ns, ok = epochIntNanos(v.Int(), unit)
+		ns, ok = epochIntNanos(v.num, unit)
 	case pcommon.ValueTypeDouble:
-		ns, ok = epochFloatNanos(v.Double(), unit)
+		ns, ok = epochFloatNanos(v.dbl, unit)
 	case pcommon.ValueTypeStr:
-		s := v.Str()
+		s := v.str
 		if allDigits(s) {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
@@ -103,7 +103,7 @@ func parseEventTime(field string, v pcommon.Value, unit TimeUnit, hint string) (
 		}
 		ns, ok = timeNanos(t)
 	default:
-		return 0, fieldErr(field, "must be "+hint+", got "+JSONTypeName(v))
+		return 0, fieldErr(field, "must be "+hint+", got "+typeName(v.typ))
 	}
 	if !ok {
 		return 0, fieldErr(field, reasonTimeRange)

@@ -52,11 +52,13 @@ func TestParseEventTime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.want.Year() > 2262 {
 				// Read as seconds, but beyond what a timestamp holds.
-				_, err := parseEventTime("at", tt.in, tt.unit, "x")
+				in := valueOf(tt.in)
+				_, err := parseEventTime("at", &in, tt.unit, "x")
 				assertFieldError(t, err, "at", reasonTimeRange)
 				return
 			}
-			got, err := parseEventTime("at", tt.in, tt.unit, "x")
+			in := valueOf(tt.in)
+			got, err := parseEventTime("at", &in, tt.unit, "x")
 			require.NoError(t, err)
 			assert.Equal(t, tt.want.UTC(), got.AsTime())
 		})
@@ -89,7 +91,8 @@ func TestParseEventTimeRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseEventTime("at", tt.in, tt.unit, hint)
+			in := valueOf(tt.in)
+			_, err := parseEventTime("at", &in, tt.unit, hint)
 			assertFieldError(t, err, "at", tt.reason)
 		})
 	}

@@ -50,7 +50,7 @@ var goodDataFields = [goodDataFieldCount]goodDataField{
 	gdCategoryUIDField:              {key: "categoryUid", kind: gdUID, attr: AttrOCSFCategoryUID, field: FieldCategoryUID, always: true},
 	gdClassUIDField:                 {key: "classUid", kind: gdUID, attr: AttrOCSFClassUID, field: FieldClassUID, always: true},
 	gdDescriptionField:              {key: "description", kind: gdString, attr: AttrDescription, field: FieldDescription},
-	gdTsField:                       {key: "ts", kind: gdTime, field: FieldTime, always: true},
+	gdTsField:                       {key: goodDataTs, kind: gdTime, field: FieldTime, always: true},
 	gdOrgIDField:                    {key: "orgId", kind: gdString, attr: AttrOrgID, field: FieldOrgID, always: true},
 	gdWorkspaceIDField:              {key: "workspaceId", kind: gdString, attr: AttrWorkspaceID, field: FieldWorkspaceID},
 	gdUserIDField:                   {key: "userId", kind: gdString, attr: AttrUserID, field: FieldUserID},
@@ -61,7 +61,7 @@ var goodDataFields = [goodDataFieldCount]goodDataField{
 	gdSessionContextIdentifierField: {key: "sessionContextIdentifier", kind: gdString, attr: AttrSessionContextIdentifier, field: FieldSessionContextIdentifier},
 	gdSuccessField:                  {key: "success", kind: gdBool, attr: AttrSuccess, field: FieldSuccess},
 	gdTypeField:                     {key: "type", kind: gdString, attr: AttrType, field: FieldType, always: true},
-	gdEventIDField:                  {key: "eventId", kind: gdString, attr: AttrEventID, field: FieldEventID, always: true},
+	gdEventIDField:                  {key: goodDataEventID, kind: gdString, attr: AttrEventID, field: FieldEventID, always: true},
 }
 
 // goodDataFieldOf returns the position of the field that writes attribute attr, or -1. It is a
@@ -118,7 +118,7 @@ func goodDataFieldOfKey(key string) int {
 		return gdClassUIDField
 	case "description":
 		return gdDescriptionField
-	case "ts":
+	case goodDataTs:
 		return gdTsField
 	case "orgId":
 		return gdOrgIDField
@@ -140,7 +140,7 @@ func goodDataFieldOfKey(key string) int {
 		return gdSuccessField
 	case "type":
 		return gdTypeField
-	case "eventId":
+	case goodDataEventID:
 		return gdEventIDField
 	}
 	return -1

@@ -5,8 +5,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// goodDataEventName is the key that marks a GoodData entry.
-const goodDataEventName = "eventName"
+// Keys of GoodData entries: eventName marks one. The camelCase events of Airkit call their
+// event id eventId too.
+const (
+	goodDataEventName = "eventName"
+	goodDataTs        = "ts"
+	goodDataEventID   = "eventId"
+)
 
 // GoodDataToRecord fills lr from one decoded GoodData entry with the DefaultRules: eventName,
 // ts and orgId are required. See ConvertGoodData.
@@ -34,21 +39,22 @@ const goodDataTimeHint = "an RFC 3339 time such as 2023-01-20T18:55:32.466Z"
 // entry, not copied: the entry keeps its keys, but with empty values in their place. A caller
 // that needs the entry intact must pass a copy.
 func ConvertGoodData(entry pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	return convertGoodData(entry, nonEmptyLen(entry), lr, rules, received)
+	e := eventOf(entry)
+	return convertGoodData(e, madeBound(e.nonEmpty(), false), lr, rules, received)
 }
 
-// convertGoodData is ConvertGoodData for an entry of which nonEmpty entries are not null.
-func convertGoodData(entry pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
+// convertGoodData is ConvertGoodData for an entry of which at most made attributes are made.
+func convertGoodData(entry *Event, made int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
 	attrs := lr.Attributes()
-	// Room for the source format, the entry's fields (nulls make no attribute) and a generated
-	// id, so the attributes are not copied as they grow. Nothing more: what processors add is
-	// theirs to reserve (the ocsf processor does), and a pipeline without them would carry the
-	// room unused.
-	attrs.EnsureCapacity(attrs.Len() + 2 + nonEmpty)
+	// Room for what the entry makes and what the processors add (processorAttrs), so that the
+	// attributes are not copied as they grow.
+	attrs.EnsureCapacity(attrs.Len() + made + processorAttrs)
 	attrs.PutStr(AttrSourceFormat, FormatGoodData)
 	var seen presence
-	for key, v := range entry.All() {
-		i := goodDataFieldOfKey(key)
+	for j := range entry.members {
+		m := &entry.members[j]
+		key, v := m.key, &m.val
+		i := int(m.keyRoles().goodData)
 		if i < 0 {
 			if err := moveToGoodDataBody(key, v, lr); err != nil {
 				return err
@@ -56,8 +62,7 @@ func convertGoodData(entry pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *
 			continue
 		}
 		f := &goodDataFields[i]
-		seen.note(f.field, v)
-		if err := putField(f.field, f.key, v, lr, rules, goodDataTimeHint, false); err != nil {
+		if err := putField(f.field, f.key, v, lr, rules, &seen, goodDataTimeHint, false); err != nil {
 			return err
 		}
 	}
@@ -66,29 +71,30 @@ func convertGoodData(entry pcommon.Map, nonEmpty int, lr plog.LogRecord, rules *
 
 // moveToGoodDataBody moves a field that is not canonical into lr's body, or the entries of
 // `details`. When the body holds nothing yet, details becomes it whole, in one move.
-func moveToGoodDataBody(key string, v pcommon.Value, lr plog.LogRecord) error {
+func moveToGoodDataBody(key string, v *fieldValue, lr plog.LogRecord) error {
 	body := lr.Body()
 	if key != GoodDataDetailsKey {
 		if body.Type() != pcommon.ValueTypeMap {
 			body.SetEmptyMap()
 		}
-		v.MoveTo(body.Map().PutEmpty(key))
+		v.putTo(body.Map(), key)
 		return nil
 	}
+	// An object is always a pcommon value (v.v).
 	switch {
-	case v.Type() == pcommon.ValueTypeEmpty:
+	case v.typ == pcommon.ValueTypeEmpty:
 		return nil
-	case v.Type() != pcommon.ValueTypeMap:
-		return fieldErr(key, "must be an object, got "+JSONTypeName(v))
-	case v.Map().Len() == 0:
+	case v.typ != pcommon.ValueTypeMap:
+		return fieldErr(key, "must be an object, got "+typeName(v.typ))
+	case v.v.Map().Len() == 0:
 		// Empty details add nothing: the body stays as it is, maybe empty.
 		return nil
 	case body.Type() != pcommon.ValueTypeMap:
-		v.MoveTo(body)
+		v.v.MoveTo(body)
 		return nil
 	}
 	bodyMap := body.Map()
-	for dk, dv := range v.Map().All() {
+	for dk, dv := range v.v.Map().All() {
 		dv.MoveTo(bodyMap.PutEmpty(dk))
 	}
 	return nil

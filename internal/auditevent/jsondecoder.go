@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"math"
 	"math/bits"
 	"strconv"
 	"unicode/utf16"
@@ -17,11 +16,8 @@ import (
 // shallow; the limit keeps a hostile body from costing stack and time.
 const MaxJSONDepth = 64
 
-// maxKnownKeys bounds the keys a decoder remembers from one event to compare the next with.
-const maxKnownKeys = 64
-
-// keptShapes is how many shapes of top-level objects, besides the last one's, a decoder keeps
-// to refill: a stream that mixes GoodData entries and Airkit rows switches between two.
+// keptShapes is how many shapes of events, besides the last one's, a decoder keeps to refill:
+// a stream that mixes GoodData entries and Airkit rows switches between two.
 const keptShapes = 2
 
 // maxStringChunk bounds the input text copied at once into a string that decoded keys and
@@ -75,45 +71,33 @@ func (e *JSONError) Error() string {
 //
 // Decoding into a value that holds a map or a slice refills it in place, reusing entries
 // while the keys come in the same order and keeping scalars that do not change: decoding a
-// stream of similar events into one value spares most of pdata's work (each pdata setter
+// stream of similar values into one value spares most of pdata's work (each pdata setter
 // allocates). The map's keys must be unique, as when a decoder filled it. A decoded value
-// shares nothing with the input or with other values, apart from immutable strings. So that
-// a stream mixing shapes of events gets the same help, a top-level object whose first key is
-// not that of the map it is decoded into is decoded into the entries of the last object that
-// started with its key, if the decoder kept them (it keeps the last few shapes): they trade
-// places with what the map held, which the decoder keeps instead.
+// shares nothing with the input or with other values, apart from immutable strings.
 //
-// The decoder reads either a stream of top-level values (Next) or the elements of one
-// top-level array (NextElement), not both.
+// Events (NextEvent, NextElementEvent) are read into an Event instead, which holds scalars
+// without pdata. An event's keys are compared with those of the last event that started with
+// the same key, rather than scanned: the decoder keeps the members of the last few shapes of
+// events, and an event that starts with the key of a kept shape trades places with it.
+//
+// The decoder reads either a stream of top-level values (Next, NextEvent) or the elements of
+// one top-level array (NextElement, NextElementEvent), not both.
 type JSONDecoder struct {
 	data     []byte
 	off      int
 	depth    int
-	topDepth int // the depth of the values Next and NextElement return
 	err      error
 	elements arrayState
 
-	// keys are keys of the top-level object decoded last, at their places, all of them plain
-	// (taken from the input as they are): the next event, which usually has the same keys in
-	// the same order, is compared with them rather than scanned.
-	keys    []string   // at most maxKnownKeys
-	keysBuf [32]string // where keys starts, sparing allocations for most events
-	plain   bool       // whether the last string read was plain
-	// shapes are the entries and keys of top-level objects that started with other keys than
-	// the last one, the most recently decoded first; their maps are the decoder's own.
-	shapes    [keptShapes]shape
-	shapeSwap pcommon.Map // where a map's entries wait while two maps trade them
+	plain bool // whether the last string read was plain (taken from the input as it is)
+	// shapes are the members of events that started with other keys than the last one, the
+	// most recently decoded first.
+	shapes [keptShapes][]member
 
 	chunk      string // a copy of data[chunkStart:chunkStart+len(chunk)]
 	chunkStart int
 	buf        []byte        // where escaped strings are decoded
 	empty      pcommon.Value // to set values to null, made when first needed
-}
-
-// shape is a top-level object kept to be refilled by a later one with the same first key.
-type shape struct {
-	entries pcommon.Map
-	keys    []string // as JSONDecoder.keys
 }
 
 type arrayState uint8
@@ -131,14 +115,11 @@ func NewJSONDecoder(data []byte) *JSONDecoder {
 	return d
 }
 
-// Reset makes d read data from its start, as a new decoder would, but remembering the keys
-// of the last object it decoded, which the next one probably has too, and the shapes it keeps.
+// Reset makes d read data from its start, as a new decoder would, but keeping the shapes of
+// events it decoded (see JSONDecoder), which the next events probably have too.
 func (d *JSONDecoder) Reset(data []byte) {
 	d.data, d.off, d.err, d.elements = data, 0, nil, arrayBefore
 	d.chunk, d.chunkStart = "", 0 // a copy of the old data
-	if d.keys == nil {
-		d.keys = d.keysBuf[:0]
-	}
 }
 
 // Offset returns the offset of the first byte not yet read.
@@ -150,6 +131,24 @@ func (d *JSONDecoder) Offset() int { return d.off }
 // the input is not valid JSON, and from then on. What v holds is replaced; the maps and slices
 // in it are refilled (see JSONDecoder).
 func (d *JSONDecoder) Next(v pcommon.Value) (int, error) {
+	start, err := d.nextValue()
+	if err != nil {
+		return start, err
+	}
+	return start, d.fail(d.value(v))
+}
+
+// NextEvent is Next for events: it decodes the next top-level value into e.
+func (d *JSONDecoder) NextEvent(e *Event) (int, error) {
+	start, err := d.nextValue()
+	if err != nil {
+		return start, err
+	}
+	return start, d.fail(d.event(e))
+}
+
+// nextValue goes to the next top-level value of a stream and returns where it starts.
+func (d *JSONDecoder) nextValue() (int, error) {
 	if d.err != nil {
 		return d.off, d.err
 	}
@@ -157,9 +156,8 @@ func (d *JSONDecoder) Next(v pcommon.Value) (int, error) {
 	if d.off == len(d.data) {
 		return d.off, io.EOF
 	}
-	start := d.off
-	d.depth, d.topDepth = 0, 0
-	return start, d.fail(d.value(v))
+	d.depth = 0
+	return d.off, nil
 }
 
 // NextElement decodes the next element of the array that the input holds into v and returns
@@ -168,6 +166,24 @@ func (d *JSONDecoder) Next(v pcommon.Value) (int, error) {
 // is not valid JSON, and from then on. What v holds is replaced; the maps and slices in it are
 // refilled (see JSONDecoder).
 func (d *JSONDecoder) NextElement(v pcommon.Value) (int, error) {
+	start, err := d.nextElement()
+	if err != nil {
+		return start, err
+	}
+	return start, d.fail(d.value(v))
+}
+
+// NextElementEvent is NextElement for events: it decodes the next element into e.
+func (d *JSONDecoder) NextElementEvent(e *Event) (int, error) {
+	start, err := d.nextElement()
+	if err != nil {
+		return start, err
+	}
+	return start, d.fail(d.event(e))
+}
+
+// nextElement goes to the next element of the top-level array and returns where it starts.
+func (d *JSONDecoder) nextElement() (int, error) {
 	if d.err != nil {
 		return d.off, d.err
 	}
@@ -207,10 +223,9 @@ func (d *JSONDecoder) NextElement(v pcommon.Value) (int, error) {
 			return d.off, d.fail(d.syntaxError(d.off, "invalid character after array element"))
 		}
 	}
-	start := d.off
 	d.elements = arrayInside
-	d.depth, d.topDepth = 1, 1
-	return start, d.fail(d.value(v))
+	d.depth = 1
+	return d.off, nil
 }
 
 // DecodeJSON decodes data, which must hold exactly one JSON value and whitespace, into v.
@@ -237,17 +252,7 @@ func (d *JSONDecoder) fail(err error) error {
 // value decodes the value at d.off, which is not whitespace, into v, replacing what v holds.
 // A map or slice that v holds is refilled rather than replaced (see object and array).
 func (d *JSONDecoder) value(v pcommon.Value) error {
-	switch c := d.data[d.off]; c {
-	case '"':
-		s, err := d.str()
-		if err != nil {
-			return err
-		}
-		// Each pdata setter allocates: a value as in the previous event stays.
-		if v.Type() != pcommon.ValueTypeStr || v.Str() != s {
-			v.SetStr(s)
-		}
-		return nil
+	switch d.data[d.off] {
 	case '{':
 		if d.depth >= MaxJSONDepth {
 			return d.tooDeep()
@@ -268,33 +273,42 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 		s := v.SetEmptySlice()
 		s.EnsureCapacity(4)
 		return d.array(s)
+	}
+	var f fieldValue
+	if err := d.scalar(&f); err != nil {
+		return err
+	}
+	if f.typ != pcommon.ValueTypeEmpty {
+		f.set(v)
+	} else if v.Type() != pcommon.ValueTypeEmpty {
+		d.setNull(v)
+	}
+	return nil
+}
+
+// scalar reads the value at d.off, which is not whitespace, into f, if it is neither an
+// object nor an array. It sets f's fields one by one rather than f as a whole: f is usually
+// an Event's member, and a whole struct is copied with the garbage collector's write barriers
+// for each event. On error, f holds nothing of use.
+func (d *JSONDecoder) scalar(f *fieldValue) error {
+	f.v = pcommon.Value{}
+	switch c := d.data[d.off]; c {
+	case '"':
+		s, err := d.str()
+		f.typ, f.str = pcommon.ValueTypeStr, s
+		return err
 	case 't':
-		if err := d.literal("true"); err != nil {
-			return err
-		}
-		if v.Type() != pcommon.ValueTypeBool || !v.Bool() {
-			v.SetBool(true)
-		}
-		return nil
+		f.typ, f.b = pcommon.ValueTypeBool, true
+		return d.literal("true")
 	case 'f':
-		if err := d.literal("false"); err != nil {
-			return err
-		}
-		if v.Type() != pcommon.ValueTypeBool || v.Bool() {
-			v.SetBool(false)
-		}
-		return nil
+		f.typ, f.b = pcommon.ValueTypeBool, false
+		return d.literal("false")
 	case 'n':
-		if err := d.literal("null"); err != nil {
-			return err
-		}
-		if v.Type() != pcommon.ValueTypeEmpty {
-			d.setNull(v)
-		}
-		return nil
+		f.typ = pcommon.ValueTypeEmpty
+		return d.literal("null")
 	default:
 		if c == '-' || isDigit(c) {
-			return d.number(v)
+			return d.number(f)
 		}
 		return d.syntaxError(d.off, "invalid character looking for beginning of value")
 	}
@@ -313,7 +327,6 @@ func (d *JSONDecoder) setNull(v pcommon.Value) {
 // that spares pdata's search of the whole map for each new key, and the allocations of nested
 // maps and slices. m's keys must be unique, as when a decoder filled it.
 func (d *JSONDecoder) object(m pcommon.Map) error {
-	top := d.depth == d.topDepth
 	d.depth++
 	d.off++ // the opening brace
 	c, err := d.nextNonSpace()
@@ -326,23 +339,15 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 		truncateMap(m, 0)
 		return nil
 	}
-	if top {
-		d.recallShape(m)
-	}
 	var key string
 	kept, pending := 0, false
 	for k, v := range m.All() {
-		if !top || kept >= len(d.keys) || k != d.keys[kept] || !d.keyIs(k) {
-			if key, err = d.key(); err != nil {
-				return err
-			}
-			if top {
-				d.noteKey(kept, key) // where it goes, unless it repeats an earlier key
-			}
-			if key != k {
-				pending = true
-				break
-			}
+		if key, err = d.key(); err != nil {
+			return err
+		}
+		if key != k {
+			pending = true
+			break
 		}
 		if err = d.value(v); err != nil {
 			return err
@@ -359,9 +364,6 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 			if key, err = d.key(); err != nil {
 				return err
 			}
-			if top {
-				d.noteKey(m.Len(), key)
-			}
 		}
 		pending = false
 		// PutEmpty finds a key seen before in this object: the last value wins, in its place.
@@ -374,48 +376,122 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 	}
 }
 
-// recallShape makes m, into which the top-level object at d.off is about to be decoded, hold
-// the kept entries that start with its first key, if m does not. What m held is kept instead,
-// as the most recent shape. On a miss, m takes the entries of the least recent shape, reusing
-// their storage.
-func (d *JSONDecoder) recallShape(m pcommon.Map) {
-	if len(d.keys) > 0 && d.keyAt(d.keys[0]) >= 0 {
+// event reads the top-level value at d.off, which is not whitespace, into e. An object's
+// members are compared, while they come in the same order, with those of the last event that
+// started with the same key (see recallShape): the key is checked byte for byte instead of
+// scanned, and cannot repeat an earlier one. From the first key that differs on, each key is
+// read and looked for among the members before it: a repeated key's last value wins, in the
+// first one's place, as in object.
+func (d *JSONDecoder) event(e *Event) error {
+	if d.data[d.off] != '{' {
+		e.object = false
+		if e.other == (pcommon.Value{}) {
+			e.other = pcommon.NewValueEmpty()
+		}
+		return d.value(e.other)
+	}
+	e.object = true
+	d.depth++
+	d.off++ // the opening brace
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		d.off++
+		d.depth--
+		e.members = e.members[:0]
+		return nil
+	}
+	d.recallShape(e)
+	known := len(e.members)
+	e.members = e.members[:0]
+	inOrder := true
+	for {
+		var m *member
+		if n := len(e.members); inOrder && n < known {
+			if m = &e.members[:n+1][n]; m.plain && d.keyIs(m.key) {
+				e.members = e.members[:n+1]
+			} else {
+				m, inOrder = nil, false
+			}
+		}
+		if m == nil {
+			key, err := d.key()
+			if err != nil {
+				return err
+			}
+			m = e.memberFor(key, d.plain)
+		}
+		if err := d.memberValue(m); err != nil {
+			return err
+		}
+		// A comma right after the value is the common case, looked for first.
+		if d.off < len(d.data) && d.data[d.off] == ',' {
+			d.off++
+			continue
+		}
+		if end, err := d.memberEnd(); err != nil || end {
+			return err
+		}
+	}
+}
+
+// memberFor returns the member of e with key, adding it if there is none; plain is whether the
+// key is written plain.
+func (e *Event) memberFor(key string, plain bool) *member {
+	if i := e.index(key); i >= 0 {
+		return &e.members[i]
+	}
+	// The storage beyond the members is reused, with the slot it may hold.
+	if n := len(e.members); n < cap(e.members) {
+		e.members = e.members[:n+1]
+	} else {
+		e.members = append(e.members, member{})
+	}
+	m := &e.members[len(e.members)-1]
+	m.key, m.plain, m.roles = key, plain, keyRoles{}
+	return m
+}
+
+// memberValue reads the value at d.off into m: a scalar as it is, an object or an array into
+// m's slot.
+func (d *JSONDecoder) memberValue(m *member) error {
+	if c := d.data[d.off]; c != '{' && c != '[' {
+		return d.scalar(&m.val)
+	}
+	if m.slot == (pcommon.Value{}) {
+		m.slot = pcommon.NewValueEmpty()
+	}
+	if err := d.value(m.slot); err != nil {
+		return err
+	}
+	m.val = fieldValue{typ: m.slot.Type(), v: m.slot}
+	return nil
+}
+
+// recallShape makes e, into which the object at d.off is about to be decoded, hold the kept
+// members whose first key is the object's, if e does not. What e held is kept instead, as the
+// most recent shape. On a miss, e takes the members of the least recent shape, reusing their
+// storage.
+func (d *JSONDecoder) recallShape(e *Event) {
+	if d.startsWith(e.members) {
 		return
 	}
 	// i is the kept shape that starts with the object's first key, or else the least recent.
 	i := 0
-	for i < keptShapes-1 {
-		if k := d.shapes[i].keys; len(k) > 0 && d.keyAt(k[0]) >= 0 {
-			break
-		}
+	for i < keptShapes-1 && !d.startsWith(d.shapes[i]) {
 		i++
 	}
-	if d.shapes[i].entries == (pcommon.Map{}) {
-		d.shapes[i].entries = pcommon.NewMap()
-		d.shapes[i].keys = make([]string, 0, len(d.keysBuf))
-		if d.shapeSwap == (pcommon.Map{}) {
-			d.shapeSwap = pcommon.NewMap()
-		}
-	}
 	recalled := d.shapes[i]
-	m.MoveTo(d.shapeSwap)
-	recalled.entries.MoveTo(m)
 	copy(d.shapes[1:i+1], d.shapes[:i])
-	d.shapes[0] = shape{entries: recalled.entries, keys: d.keys}
-	d.shapeSwap.MoveTo(d.shapes[0].entries)
-	d.keys = recalled.keys
+	d.shapes[0] = e.members
+	e.members = recalled
 }
 
-// noteKey records the key read for the i-th entry of a top-level object, if it is plain.
-func (d *JSONDecoder) noteKey(i int, key string) {
-	switch {
-	case !d.plain:
-		d.keys = d.keys[:min(i, len(d.keys))]
-	case i < len(d.keys):
-		d.keys[i] = key
-	case i == len(d.keys) && i < maxKnownKeys:
-		d.keys = append(d.keys, key)
-	}
+// startsWith tells whether the object member at d.off has the key of the first of members.
+func (d *JSONDecoder) startsWith(members []member) bool {
+	return len(members) > 0 && members[0].plain && d.keyAt(members[0].key) >= 0
 }
 
 // keyIs reads the object member's key at d.off and the colon after it, and goes to its value,
@@ -439,6 +515,10 @@ func (d *JSONDecoder) keyAt(k string) int {
 		return -1
 	}
 	i := end + 1
+	// Most events have no whitespace around the colon: that is looked for first.
+	if i+1 < len(data) && data[i] == ':' && data[i+1] > ' ' {
+		return i + 1
+	}
 	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
@@ -557,6 +637,11 @@ func truncateSlice(s pcommon.Slice, n int) {
 
 // literal reads word (true, false or null), whose first letter is at d.off.
 func (d *JSONDecoder) literal(word string) error {
+	// The whole word at once: Airkit rows hold a dozen nulls each.
+	if end := d.off + len(word); end <= len(d.data) && string(d.data[d.off:end]) == word {
+		d.off = end
+		return nil
+	}
 	for j := 1; j < len(word); j++ {
 		i := d.off + j
 		if i == len(d.data) {
@@ -570,7 +655,8 @@ func (d *JSONDecoder) literal(word string) error {
 	return nil
 }
 
-func (d *JSONDecoder) number(v pcommon.Value) error {
+// number reads the number at d.off into f.
+func (d *JSONDecoder) number(f *fieldValue) error {
 	data := d.data
 	start := d.off
 	i := start
@@ -624,20 +710,16 @@ func (d *JSONDecoder) number(v pcommon.Value) error {
 	d.off = i
 	if isInt {
 		if n, ok := parseInt(data[start:i]); ok {
-			if v.Type() != pcommon.ValueTypeInt || v.Int() != n {
-				v.SetInt(n)
-			}
+			f.typ, f.num = pcommon.ValueTypeInt, n
 			return nil
 		}
 	}
-	f, err := strconv.ParseFloat(string(data[start:i]), 64)
+	dbl, err := strconv.ParseFloat(string(data[start:i]), 64)
 	if err != nil {
 		// The syntax is checked above: the number is beyond float64.
 		return &JSONError{Offset: i, Kind: JSONNumberOutOfRange, Reason: "number out of range"}
 	}
-	if v.Type() != pcommon.ValueTypeDouble || math.Float64bits(v.Double()) != math.Float64bits(f) {
-		v.SetDouble(f)
-	}
+	f.typ, f.dbl = pcommon.ValueTypeDouble, dbl
 	return nil
 }
 

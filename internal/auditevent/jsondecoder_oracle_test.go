@@ -188,9 +188,11 @@ func checkStream(t *testing.T, data []byte) {
 	d := NewJSONDecoder(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	got := pcommon.NewValueEmpty() // reused, as the receiver does
+	got := pcommon.NewValueEmpty()                    // reused, as the receiver does
+	events, event := NewJSONDecoder(data), new(Event) // the same stream read as events
 	for n := 0; ; n++ {
 		start, err := d.Next(got)
+		checkEvent(t, n, start, err, event, events.NextEvent, got)
 		wantStart := skipJSONSpace(data, int(dec.InputOffset()))
 		if err == io.EOF || wantStart == len(data) {
 			if err != io.EOF || wantStart != len(data) {
@@ -226,8 +228,10 @@ func checkElements(t *testing.T, data []byte) {
 	}
 	d := NewJSONDecoder(data)
 	got := pcommon.NewValueEmpty()
+	events, event := NewJSONDecoder(data), new(Event)
 	for i := 0; ; i++ {
 		start, err := d.NextElement(got)
+		checkEvent(t, i, start, err, event, events.NextElementEvent, got)
 		if err == io.EOF {
 			if i != whole.Slice().Len() {
 				t.Fatalf("%d elements, want %d", i, whole.Slice().Len())
@@ -251,8 +255,46 @@ func checkElements(t *testing.T, data []byte) {
 	}
 }
 
-// checkAfter decodes the stream prev, then data with the same decoder into the same value, and
-// compares each value of data with what a new decoder and value give.
+// checkEvent reads the n-th value with next, a decoder's NextEvent or NextElementEvent, into e,
+// and checks that it gives what the same decoder's Next or NextElement gave: the value (start,
+// err, want).
+func checkEvent(t *testing.T, n, start int, err error, e *Event, next func(*Event) (int, error), want pcommon.Value) {
+	t.Helper()
+	gotStart, gotErr := next(e)
+	if gotStart != start || fmt.Sprint(gotErr) != fmt.Sprint(err) {
+		t.Fatalf("event %d: %v at %d, as a value %v at %d", n, gotErr, gotStart, err, start)
+	}
+	if err != nil {
+		return
+	}
+	if got := eventValue(e); !sameValue(got, want) {
+		t.Fatalf("event %d: %s, as a value %s", n, describe(got), describe(want))
+	}
+}
+
+// eventValue copies e into a new value, leaving e as it is.
+func eventValue(e *Event) pcommon.Value {
+	v := pcommon.NewValueEmpty()
+	if !e.IsObject() {
+		e.other.CopyTo(v)
+		return v
+	}
+	m := v.SetEmptyMap()
+	for _, mem := range e.members {
+		dest := m.PutEmpty(mem.key)
+		switch {
+		case mem.val.v != (pcommon.Value{}):
+			mem.val.v.CopyTo(dest)
+		case mem.val.typ != pcommon.ValueTypeEmpty:
+			mem.val.set(dest)
+		}
+	}
+	return v
+}
+
+// checkAfter decodes the stream prev, then data with the same decoder into the same value (and
+// as events into the same Event), and compares each value of data with what a new decoder and
+// value give.
 func checkAfter(t *testing.T, prev, data []byte) {
 	t.Helper()
 	d := NewJSONDecoder(prev)
@@ -263,11 +305,19 @@ func checkAfter(t *testing.T, prev, data []byte) {
 		}
 	}
 	d.Reset(data)
+	events, event := NewJSONDecoder(prev), new(Event)
+	for {
+		if _, err := events.NextEvent(event); err != nil {
+			break
+		}
+	}
+	events.Reset(data)
 	fresh := NewJSONDecoder(data)
 	for n := 0; ; n++ {
 		want := pcommon.NewValueEmpty()
 		start, err := d.Next(got)
 		wantStart, wantErr := fresh.Next(want)
+		checkEvent(t, n, wantStart, wantErr, event, events.NextEvent, want)
 		if start != wantStart || !errors.Is(err, wantErr) && fmt.Sprint(err) != fmt.Sprint(wantErr) {
 			t.Fatalf("value %d: %v at %d after other input, %v at %d without", n, err, start, wantErr, wantStart)
 		}

@@ -120,8 +120,10 @@ func overlaps(a, b string) bool {
 // moved out of the event into lr, and what remains of the event becomes the body, nested as
 // it was. The source format is FormatMapped.
 func (m *Mapping) convert(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	lr.Attributes().EnsureCapacity(2 + len(m.paths))
-	lr.Attributes().PutStr(AttrSourceFormat, FormatMapped)
+	attrs := lr.Attributes()
+	// Room as in ConvertGoodData.
+	attrs.EnsureCapacity(attrs.Len() + 2 + len(m.paths) + processorAttrs)
+	attrs.PutStr(AttrSourceFormat, FormatMapped)
 	var seen presence
 	for i := range m.paths {
 		if _, err := m.paths[i].take(event, 0, lr, rules, &seen); err != nil {
@@ -155,8 +157,8 @@ func (p *mappedPath) take(m pcommon.Map, seg int, lr plog.LogRecord, rules *Rule
 			continue
 		}
 		if to == len(p.ends) {
-			seen.note(p.field, v)
-			if err := putField(p.field, p.path, v, lr, rules, mappedTimeHint, true); err != nil {
+			f := valueOf(v)
+			if err := putField(p.field, p.path, &f, lr, rules, seen, mappedTimeHint, true); err != nil {
 				return true, err
 			}
 			m.Remove(key)

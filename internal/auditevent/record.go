@@ -27,39 +27,32 @@ func StrAttr(lr plog.LogRecord, key string) string {
 
 const reasonRequired = "is required"
 
-// nonEmptyLen counts the entries of m that are not null: a bound on the attributes a converter
-// makes of them, for many rows hold nulls.
-func nonEmptyLen(m pcommon.Map) int {
-	n := 0
-	for _, v := range m.All() {
-		if v.Type() != pcommon.ValueTypeEmpty {
-			n++
-		}
-	}
-	return n
-}
-
 // intOf reads an integer given as a JSON integer or as a string of digits (GoodData writes its
 // OCSF uids as strings).
-func intOf(field string, v pcommon.Value) (int64, error) {
-	switch v.Type() {
+func intOf(field string, v *fieldValue) (int64, error) {
+	switch v.typ {
 	case pcommon.ValueTypeInt:
-		return v.Int(), nil
+		return v.num, nil
 	case pcommon.ValueTypeStr:
-		i, err := strconv.ParseInt(v.Str(), 10, 64)
+		i, err := strconv.ParseInt(v.str, 10, 64)
 		if err != nil {
 			return 0, fieldErr(field, "must be an integer")
 		}
 		return i, nil
 	default:
-		return 0, fieldErr(field, "must be an integer or a string of digits, got "+JSONTypeName(v))
+		return 0, fieldErr(field, "must be an integer or a string of digits, got "+typeName(v.typ))
 	}
 }
 
 // JSONTypeName names v's JSON type for messages ("a string", "an object", "null"...): never
 // its value, which may be a secret.
 func JSONTypeName(v pcommon.Value) string {
-	switch v.Type() {
+	return typeName(v.Type())
+}
+
+// typeName names a JSON type as JSONTypeName does.
+func typeName(t pcommon.ValueType) string {
+	switch t {
 	case pcommon.ValueTypeStr:
 		return "a string"
 	case pcommon.ValueTypeInt, pcommon.ValueTypeDouble:
@@ -73,7 +66,7 @@ func JSONTypeName(v pcommon.Value) string {
 	case pcommon.ValueTypeEmpty:
 		return "null"
 	default:
-		return v.Type().String()
+		return t.String()
 	}
 }
 

@@ -54,24 +54,23 @@ type batch struct {
 	body     []byte
 	observed pcommon.Timestamp
 	lines    lineCounter
-	scratch  pcommon.Value // holds each event as it is decoded
-	largest  int           // the most bytes an event took
+	event    *auditevent.Event // holds each event as it is decoded
+	largest  int               // the most bytes an event took
 }
 
 // refused tells whether the request must be answered 400 with nothing forwarded.
 func (b *batch) refused() bool { return b.invalid > 0 || b.malformed }
 
 // decodeState is what decoding a request needs besides the body. It is kept from one request
-// to the next (decodeStates): the decoder remembers the keys of the last event, and decoding
-// into the value that held it reuses its map and the values the converters left there, such
-// as the event name (see auditevent.JSONDecoder), which more than halves the cost of a request
-// of one event.
+// to the next (decodeStates): the decoder compares each event's keys with those of the last
+// event of its shape, and decoding into the Event that held it reuses its storage (see
+// auditevent.JSONDecoder), which more than halves the cost of a request of one event.
 type decodeState struct {
-	dec     auditevent.JSONDecoder
-	scratch pcommon.Value
+	dec   auditevent.JSONDecoder
+	event auditevent.Event
 }
 
-var decodeStates = sync.Pool{New: func() any { return &decodeState{scratch: pcommon.NewValueEmpty()} }}
+var decodeStates = sync.Pool{New: func() any { return new(decodeState) }}
 
 // maxKeptEvent bounds the size of the events whose decodeState is kept, so that a big event
 // does not stay in memory after its request.
@@ -115,7 +114,7 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 		body:     body,
 		observed: observed,
 		lines:    lineCounter{body: body, line: 1},
-		scratch:  st.scratch,
+		event:    &st.event,
 	}
 	sl := b.logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(d.scopeName)
@@ -127,9 +126,9 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	} else {
 		b.readStream(&st.dec)
 	}
-	// The records own what they took from the scratch value: the converters moved it out,
-	// leaving empty values that the next decoding refills.
-	b.scratch = pcommon.Value{}
+	// The records own what they took from the event: the converters moved its objects and
+	// arrays out, leaving empty values that the next decoding refills.
+	b.event = nil
 	if !b.malformed && b.largest <= maxKeptEvent {
 		st.dec.Reset(nil)
 		decodeStates.Put(st)
@@ -139,7 +138,7 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 
 func (b *batch) readArray(dec *auditevent.JSONDecoder) {
 	for i := 0; ; i++ {
-		start, err := dec.NextElement(b.scratch)
+		start, err := dec.NextElementEvent(b.event)
 		if err == io.EOF {
 			break
 		}
@@ -148,7 +147,7 @@ func (b *batch) readArray(dec *auditevent.JSONDecoder) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		if !b.add(where{index: i}, dec.Offset()-start, b.scratch) {
+		if !b.add(where{index: i}, dec.Offset()-start, b.event) {
 			return
 		}
 	}
@@ -159,7 +158,7 @@ func (b *batch) readArray(dec *auditevent.JSONDecoder) {
 
 func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 	for {
-		start, err := dec.Next(b.scratch)
+		start, err := dec.NextEvent(b.event)
 		if err == io.EOF {
 			return
 		}
@@ -168,18 +167,18 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		if !b.add(where{start: start, index: -1}, dec.Offset()-start, b.scratch) {
+		if !b.add(where{start: start, index: -1}, dec.Offset()-start, b.event) {
 			return
 		}
 	}
 }
 
 // add converts one decoded event, size bytes of JSON, or records why it cannot be; it reports
-// false when reading must stop, the request having more events than it may. v is refilled
+// false when reading must stop, the request having more events than it may. e is refilled
 // with the next event, here or in a later request: the record must not share anything with
-// it. The converters move what they keep out of v rather than copy it (pdata allocates for
+// it. The converters move what they keep out of e rather than copy it (pdata allocates for
 // every value copied), and the decoder refills the empty values they leave.
-func (b *batch) add(at where, size int, v pcommon.Value) bool {
+func (b *batch) add(at where, size int, e *auditevent.Event) bool {
 	b.events++
 	switch {
 	case b.events > b.dec.maxEvents:
@@ -190,11 +189,10 @@ func (b *batch) add(at where, size int, v pcommon.Value) bool {
 	case size > b.dec.maxEventBytes:
 		b.refuse(at, "", "is larger than max_event_bytes ("+strconv.Itoa(b.dec.maxEventBytes)+" bytes)")
 		return true
-	case v.Type() != pcommon.ValueTypeMap:
-		b.refuse(at, "", "must be a JSON object, got "+auditevent.JSONTypeName(v))
+	case !e.IsObject():
+		b.refuse(at, "", "must be a JSON object, got "+e.TypeName())
 		return true
 	}
-	entry := v.Map()
 	// Once the request is refused its records are thrown away; keep converting only to find
 	// the remaining problems.
 	var lr plog.LogRecord
@@ -203,7 +201,7 @@ func (b *batch) add(at where, size int, v pcommon.Value) bool {
 	} else {
 		lr = b.records.AppendEmpty()
 	}
-	if err := b.dec.conv.Convert(entry, lr, b.observed); err != nil {
+	if err := b.dec.conv.ConvertEvent(e, lr, b.observed); err != nil {
 		var fe *auditevent.FieldError
 		switch {
 		case errors.As(err, &fe):
