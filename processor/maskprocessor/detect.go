@@ -16,9 +16,12 @@ type span struct {
 
 // Bytes whose presence lets a family of detectors run. A string is scanned once to learn which
 // of them it holds; the detectors whose bytes are absent cost nothing, and no regular
-// expression runs at all.
+// expression runs at all. Besides the separators, the scan notes the letter each family's
+// literal starts with (case-sensitive where the detector is) and the classes of letters, so
+// that the identifiers, hashes and UUIDs of a typical record, which hold dashes and colons
+// but not the rest, are rejected by the scan alone.
 const (
-	hasColon uint16 = 1 << iota
+	hasColon uint32 = 1 << iota
 	hasEquals
 	hasUnderscore
 	hasDash
@@ -29,13 +32,58 @@ const (
 	hasAt
 	hasSlash
 	hasQuote
+	hasUpper
+	hasLower
+	hasDigit
+	hasLowerG  // gh?_, github_pat_ and gl...-
+	hasLowerX  // xox?-
+	hasLowerH  // hooks.slack.com
+	hasLowerKW // sk_live_, rk_test_ and whsec_
+	hasFoldB   // Bearer and Basic, in any case
 )
 
-var triggerBits = func() (t [256]uint16) {
+var triggerBits = func() (t [256]uint32) {
 	t[':'], t['='], t['_'], t['-'], t[' '] = hasColon, hasEquals, hasUnderscore, hasDash, hasSpace
-	t['A'], t['J'], t['.'], t['@'], t['/'], t['"'] = hasUpperA, hasUpperJ, hasDot, hasAt, hasSlash, hasQuote
+	t['.'], t['@'], t['/'], t['"'] = hasDot, hasAt, hasSlash, hasQuote
+	for b := 'A'; b <= 'Z'; b++ {
+		t[b] = hasUpper
+	}
+	for b := 'a'; b <= 'z'; b++ {
+		t[b] = hasLower
+	}
+	for b := '0'; b <= '9'; b++ {
+		t[b] = hasDigit
+	}
+	t['A'] |= hasUpperA
+	t['J'] |= hasUpperJ
+	t['g'] |= hasLowerG
+	t['x'] |= hasLowerX
+	t['h'] |= hasLowerH
+	t['k'] |= hasLowerKW
+	t['w'] |= hasLowerKW
+	t['b'] |= hasFoldB
+	t['B'] |= hasFoldB
 	return t
 }()
+
+// triggers returns the trigger bits of the bytes of s. Two accumulators over four bytes a step
+// keep the loads independent; a byte at a time, the loop's own counting and branching cost as
+// much as the lookups, and this scan reads every byte of every string value.
+func triggers(s string) uint32 {
+	var a, b uint32
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a |= triggerBits[s[i]] | triggerBits[s[i+1]]
+		b |= triggerBits[s[i+2]] | triggerBits[s[i+3]]
+	}
+	for ; i < len(s); i++ {
+		a |= triggerBits[s[i]]
+	}
+	return a | b
+}
+
+// all reports whether bits holds every bit of want.
+func all(bits, want uint32) bool { return bits&want == want }
 
 // Shortest strings each detector can match; shorter strings are not searched.
 const (
@@ -55,45 +103,46 @@ func (w *walker) detect(s string) {
 	if len(s) < minAssignment {
 		return
 	}
-	var bits uint16
-	for i := 0; i < len(s); i++ {
-		bits |= triggerBits[s[i]]
-	}
+	bits := triggers(s)
 	// Specific detectors first: where two find the same secret, the first one names it.
 	if bits&hasUpperA != 0 && len(s) >= minAWSKeyID {
 		w.detectAWSAndGoogle(s)
 	}
-	if bits&(hasUpperJ|hasDot) == hasUpperJ|hasDot && len(s) >= minJWT {
+	if all(bits, hasUpperJ|hasDot) && len(s) >= minJWT {
 		w.detectJWT(s)
 	}
 	if bits&hasDash != 0 && len(s) >= minPEM {
 		w.detectPEM(s)
 	}
 	if len(s) >= minToken {
-		if bits&hasUnderscore != 0 {
+		if all(bits, hasUnderscore|hasLowerG) {
 			w.detectGitHub(s)
+		}
+		if all(bits, hasUnderscore|hasLowerKW) {
 			w.detectStripe(s)
 		}
-		if bits&hasDash != 0 {
+		if all(bits, hasDash|hasLowerG) {
 			w.detectGitLab(s)
+		}
+		if all(bits, hasDash|hasLowerX) {
 			w.detectSlackToken(s)
 		}
-		if bits&hasSlash != 0 {
+		if all(bits, hasSlash|hasLowerH) {
 			w.detectSlackWebhook(s)
 		}
 	}
-	if bits&hasSpace != 0 && len(s) >= minBearer {
+	if all(bits, hasSpace|hasFoldB) && len(s) >= minBearer {
 		w.detectBearer(s)
 	}
-	if bits&(hasColon|hasAt) == hasColon|hasAt && len(s) >= minURL {
+	if all(bits, hasColon|hasAt) && len(s) >= minURL {
 		w.detectURLPassword(s)
 	}
 	if bits&(hasColon|hasEquals|hasQuote) != 0 {
 		w.detectAssignments(s)
 	}
 	// A credential word is separated from the run after it by a space, a colon or an equals
-	// sign; without one, the word would be part of the run.
-	if len(s) >= minHighEntr && bits&(hasSpace|hasColon|hasEquals) != 0 {
+	// sign; without one, the word would be part of the run. The run mixes the three classes.
+	if len(s) >= minHighEntr && bits&(hasSpace|hasColon|hasEquals) != 0 && all(bits, hasUpper|hasLower|hasDigit) {
 		w.detectHighEntropy(s)
 	}
 	if len(w.spans) > 1 {

@@ -154,10 +154,12 @@ const valueEnds = " \t\r\n&;,\"'}])<>\\"
 // like attribute keys, so the allow list and extra_keys apply.
 func (w *walker) detectAssignments(s string) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '=' && c != ':' && c != '"' {
+		// One lookup where three comparisons were: this loop visits every byte of a string
+		// holding any of the three.
+		if triggerBits[s[i]]&(hasColon|hasEquals|hasQuote) == 0 {
 			continue
 		}
+		c := s[i]
 		keyEnd := i
 		for keyEnd > 0 && s[keyEnd-1] == ' ' {
 			keyEnd--
