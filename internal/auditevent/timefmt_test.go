@@ -1,6 +1,7 @@
 package auditevent
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -97,5 +98,28 @@ func checkSameTimestamp(t *testing.T, s string) {
 	}
 	if !fast.Equal(slow) || fast.Location() != time.UTC {
 		t.Fatalf("%q: by position %v, by the layouts %v", s, fast, slow)
+	}
+}
+
+// TestAppendDateTimeAgreesWithTheLayouts: the digit-by-digit formatter writes what
+// time.AppendFormat writes, at the edges of the years it handles and beyond them.
+func TestAppendDateTimeAgreesWithTheLayouts(t *testing.T) {
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(-1, 6, 15, 12, 30, 45, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 22, 2, 30, 0, 123_000_000, time.UTC),
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		times = append(times, time.Unix(rng.Int64N(253402300800), rng.Int64N(1e9)).UTC())
+	}
+	for _, tm := range times {
+		for sep, layout := range map[byte]string{'T': "2006-01-02T15:04:05", ' ': "2006-01-02 15:04:05"} {
+			if got, want := string(appendDateTime(nil, tm, sep)), tm.Format(layout); got != want {
+				t.Fatalf("%v with %q: got %s, want %s", tm, sep, got, want)
+			}
+		}
 	}
 }
