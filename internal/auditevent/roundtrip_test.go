@@ -3,6 +3,7 @@ package auditevent
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -141,7 +142,14 @@ func TestEventIDsAreTimeOrdered(t *testing.T) {
 }
 
 func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"plain", "quote\" back\\ nl\n tab\t ctl\x01", "ünïcødé ☃ \u2028", "bad \xff utf8"} {
+	cases := []string{"plain", "quote\" back\\ nl\n tab\t ctl\x01", "ünïcødé ☃ \u2028", "bad \xff utf8"}
+	// Each byte that needs care at every place in and around the eight-byte steps.
+	for _, special := range []string{"\"", "\\", "\n", "\x1f", "é", "\u2028", "\xff"} {
+		for at := 0; at <= 17; at++ {
+			cases = append(cases, strings.Repeat("a", at)+special+strings.Repeat("b", 17-at))
+		}
+	}
+	for _, s := range cases {
 		var got string
 		require.NoError(t, json.Unmarshal(AppendJSONString(nil, s), &got))
 		want, _ := json.Marshal(s)
