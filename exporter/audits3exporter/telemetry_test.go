@@ -12,25 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/metadata"
+	"github.com/auditship/auditship/internal/metrictest"
 	"github.com/auditship/auditship/internal/s3test"
 )
-
-// counterTotal sums every point of an int64 counter.
-func counterTotal(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
-	t.Helper()
-	m, err := tel.GetMetric("otelcol_exporter_audits3_" + name)
-	require.NoError(t, err, name)
-	sum, ok := m.Data.(metricdata.Sum[int64])
-	require.True(t, ok, "%s is an int64 sum", name)
-	var total int64
-	for _, p := range sum.DataPoints {
-		total += p.Value
-	}
-	return total
-}
 
 // TestExporterMetrics delivers one batch whose first names are taken by other objects, after a
 // redelivery of every event, and reads the counters.
@@ -65,12 +51,12 @@ func TestExporterMetrics(t *testing.T) {
 	requireExactlyOnce(t, counts, want)
 	assert.Contains(t, keys, nameAt(taken), "the first free name")
 
-	assert.Equal(t, int64(len(want)), counterTotal(t, tel, "events_spooled"))
-	assert.Equal(t, int64(len(want)), counterTotal(t, tel, "events_duplicate"))
-	assert.Equal(t, int64(len(want)), counterTotal(t, tel, "events_delivered"))
-	assert.Equal(t, int64(1), counterTotal(t, tel, "objects_written"))
+	assert.Equal(t, int64(len(want)), metrictest.CounterTotal(t, tel, "otelcol_exporter_audits3_events_spooled"))
+	assert.Equal(t, int64(len(want)), metrictest.CounterTotal(t, tel, "otelcol_exporter_audits3_events_duplicate"))
+	assert.Equal(t, int64(len(want)), metrictest.CounterTotal(t, tel, "otelcol_exporter_audits3_events_delivered"))
+	assert.Equal(t, int64(1), metrictest.CounterTotal(t, tel, "otelcol_exporter_audits3_objects_written"))
 	// The batch was closed within the taken seconds, and went under the first free one: every
 	// name between was passed over.
-	names := counterTotal(t, tel, "names_taken")
+	names := metrictest.CounterTotal(t, tel, "otelcol_exporter_audits3_names_taken")
 	assert.True(t, names >= 1 && names <= taken, "names_taken %d", names)
 }

@@ -13,12 +13,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/metrictest"
 	"github.com/auditship/auditship/processor/maskprocessor/internal/metadata"
 )
 
@@ -225,21 +225,6 @@ func TestMaskCountOfAnotherTypeIsReplaced(t *testing.T) {
 	assert.Equal(t, map[string]any{auditevent.AttrMaskCount: int64(2), auditevent.AttrMaskRules: []any{"key"}, "password": masked, "token": masked}, lr.Attributes().AsRaw())
 }
 
-func counterValue(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
-	t.Helper()
-	got, err := tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	sum, ok := got.Data.(metricdata.Sum[int64])
-	require.True(t, ok, "%s is a sum", name)
-	var total int64
-	for _, dp := range sum.DataPoints {
-		total += dp.Value
-	}
-	return total
-}
-
 func TestMetricsAndLogsNameNoValue(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
@@ -267,8 +252,8 @@ func TestMetricsAndLogsNameNoValue(t *testing.T) {
 	require.NoError(t, p.ConsumeLogs(context.Background(), ld))
 
 	assert.Equal(t, 2, sink.LogRecordCount(), "no record is dropped")
-	assert.Equal(t, int64(3), counterValue(t, tel, metadata.MetricMaskedValues))
-	assert.Equal(t, int64(1), counterValue(t, tel, metadata.MetricMaskedRecords))
+	assert.Equal(t, int64(3), metrictest.CounterTotal(t, tel, metadata.MetricMaskedValues))
+	assert.Equal(t, int64(1), metrictest.CounterTotal(t, tel, metadata.MetricMaskedRecords))
 
 	require.Equal(t, 1, logs.Len())
 	entry := logs.All()[0]

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/metrictest"
 	"github.com/auditship/auditship/processor/maskprocessor/internal/metadata"
 )
 
@@ -75,5 +76,5 @@ func TestMetricsCountPerRule(t *testing.T) {
 		perRule[rule.AsString()] += dp.Value
 	}
 	assert.Equal(t, map[string]int64{"key": 2, "connection_string": 4, "bearer": 2}, perRule)
-	assert.Equal(t, int64(2), counterValue(t, tel, metadata.MetricMaskedRecords))
+	assert.Equal(t, int64(2), metrictest.CounterTotal(t, tel, metadata.MetricMaskedRecords))
 }

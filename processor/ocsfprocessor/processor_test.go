@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/metrictest"
 	"github.com/auditship/auditship/processor/ocsfprocessor/internal/metadata"
 	"github.com/auditship/auditship/processor/ocsfprocessor/internal/ocsftable"
 )
@@ -309,21 +310,6 @@ func newTestProcessor(t *testing.T, tel *componenttest.Telemetry, logger *zap.Lo
 	return sink, func(ld plog.Logs) { require.NoError(t, p.ConsumeLogs(context.Background(), ld)) }
 }
 
-func counterValue(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
-	t.Helper()
-	m, err := tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	sum, ok := m.Data.(metricdata.Sum[int64])
-	require.True(t, ok, "%s is a sum", name)
-	var total int64
-	for _, dp := range sum.DataPoints {
-		total += dp.Value
-	}
-	return total
-}
-
 func TestProcessLogsCountsAndNeverDrops(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
@@ -348,9 +334,9 @@ func TestProcessLogsCountsAndNeverDrops(t *testing.T) {
 
 	require.Len(t, sink.AllLogs(), 1)
 	assert.Equal(t, 6, sink.LogRecordCount(), "no record is dropped")
-	assert.Equal(t, int64(3), counterValue(t, tel, metadata.MetricClassifiedEvents))
-	assert.Equal(t, int64(2), counterValue(t, tel, metadata.MetricUnknownEvents))
-	assert.Equal(t, int64(1), counterValue(t, tel, metadata.MetricMismatchedEvents))
+	assert.Equal(t, int64(3), metrictest.CounterTotal(t, tel, metadata.MetricClassifiedEvents))
+	assert.Equal(t, int64(2), metrictest.CounterTotal(t, tel, metadata.MetricUnknownEvents))
+	assert.Equal(t, int64(1), metrictest.CounterTotal(t, tel, metadata.MetricMismatchedEvents))
 
 	// The unknown name is logged once, by name, however often it comes.
 	warnings := observed.FilterField(zap.String("event_name", "mystery")).All()
@@ -381,7 +367,7 @@ func TestUnknownNamesBounded(t *testing.T) {
 	assert.Len(t, byName, maxUnknownNames+1, "the first names, and other")
 	assert.Equal(t, int64(2), byName["made_up_"])
 	assert.Equal(t, int64(50), byName[metadata.AttrValueOther])
-	assert.Equal(t, int64(maxUnknownNames+51), counterValue(t, tel, metadata.MetricUnknownEvents))
+	assert.Equal(t, int64(maxUnknownNames+51), metrictest.CounterTotal(t, tel, metadata.MetricUnknownEvents))
 }
 
 // counterByAttr returns a counter's values by one attribute.
@@ -444,7 +430,7 @@ func TestUnknownDrop(t *testing.T) {
 	assert.Equal(t, 2, out.ResourceLogs().Len())
 	assert.Equal(t, 1, out.ResourceLogs().At(0).ScopeLogs().Len())
 	assert.Equal(t, "user_login", out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).EventName())
-	assert.Equal(t, int64(4), counterValue(t, tel, metadata.MetricDroppedEvents))
+	assert.Equal(t, int64(4), metrictest.CounterTotal(t, tel, metadata.MetricDroppedEvents))
 	assert.Equal(t, map[string]int64{"mystery": 3, "enigma": 1}, counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName))
 	assert.Equal(t, map[string]int64{"3002": 1}, counterByAttr(t, tel, metadata.MetricEvents, metadata.AttrClassUID))
 	warnings := observed.FilterField(zap.String("event_name", "mystery")).All()
@@ -456,7 +442,7 @@ func TestUnknownDrop(t *testing.T) {
 	only.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().SetEventName("mystery")
 	consume(only)
 	assert.Len(t, sink.AllLogs(), 1)
-	assert.Equal(t, int64(5), counterValue(t, tel, metadata.MetricDroppedEvents))
+	assert.Equal(t, int64(5), metrictest.CounterTotal(t, tel, metadata.MetricDroppedEvents))
 }
 
 // benchRecords is the size of a benchmark batch.
@@ -577,8 +563,8 @@ func TestConcurrentBatches(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, int64(workers*batches), counterValue(t, tel, metadata.MetricUnknownEvents))
-	assert.Equal(t, int64(workers*batches), counterValue(t, tel, metadata.MetricClassifiedEvents))
+	assert.Equal(t, int64(workers*batches), metrictest.CounterTotal(t, tel, metadata.MetricUnknownEvents))
+	assert.Equal(t, int64(workers*batches), metrictest.CounterTotal(t, tel, metadata.MetricClassifiedEvents))
 	byName := counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName)
 	assert.Len(t, byName, maxUnknownNames+1)
 	assert.Equal(t, int64(workers*batches-maxUnknownNames), byName[metadata.AttrValueOther])
