@@ -10,6 +10,7 @@ import (
 
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/metadata"
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/spool"
+	"github.com/auditship/auditship/internal/instruments"
 )
 
 // telemetry holds the exporter's own metrics, named in the collector's
@@ -30,27 +31,21 @@ type telemetry struct {
 func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func() (batches, held int64)) (*telemetry, error) {
 	m := set.MeterProvider.Meter(metadata.ScopeName)
 	t := &telemetry{}
-	var errs []error
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter("otelcol_exporter_audits3_"+name, metric.WithUnit(unit), metric.WithDescription(desc))
-		errs = append(errs, err)
-		return c
-	}
-	t.eventsSpooled = counter("events_spooled", "{event}", "Events written to the local spool, ready to be batched.")
-	t.eventsDuplicate = counter("events_duplicate", "{event}", "Events skipped because the spool already held their event id (a redelivery).")
-	t.eventsHeld = counter("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
-	t.eventsDelivered = counter("events_delivered", "{event}", "Events in objects stored in S3.")
-	t.objectsWritten = counter("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
-	t.objectsUnverified = counter("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, or SSE-KMS): possibly a second copy of a batch whose first answer was lost.")
-	t.namesTaken = counter("names_taken", "{name}", "Object names passed over because another object held them (412 on a conditional write, and not this batch): the batch went under a later name.")
-	t.uploadFailures = counter("upload_failures", "{attempt}", "Failed uploads, by kind (transient, throttled, permanent) and S3 error code.")
-	t.spoolRefusals = counter("spool_refusals", "{request}", "Pushes refused because the spool was full (backpressure to the pipeline).")
+	counters := instruments.NewCounters(m, "otelcol_exporter_audits3_")
+	t.eventsSpooled = counters.Int64("events_spooled", "{event}", "Events written to the local spool, ready to be batched.")
+	t.eventsDuplicate = counters.Int64("events_duplicate", "{event}", "Events skipped because the spool already held their event id (a redelivery).")
+	t.eventsHeld = counters.Int64("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
+	t.eventsDelivered = counters.Int64("events_delivered", "{event}", "Events in objects stored in S3.")
+	t.objectsWritten = counters.Int64("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
+	t.objectsUnverified = counters.Int64("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, or SSE-KMS): possibly a second copy of a batch whose first answer was lost.")
+	t.namesTaken = counters.Int64("names_taken", "{name}", "Object names passed over because another object held them (412 on a conditional write, and not this batch): the batch went under a later name.")
+	t.uploadFailures = counters.Int64("upload_failures", "{attempt}", "Failed uploads, by kind (transient, throttled, permanent) and S3 error code.")
+	t.spoolRefusals = counters.Int64("spool_refusals", "{request}", "Pushes refused because the spool was full (backpressure to the pipeline).")
 	spoolBytes, err1 := m.Int64ObservableGauge("otelcol_exporter_audits3_spool_bytes", metric.WithUnit("By"),
 		metric.WithDescription("Bytes held in the local spool: open batches and batches waiting for delivery."))
 	pendingBatches, err2 := m.Int64ObservableGauge("otelcol_exporter_audits3_pending_batches", metric.WithUnit("{batch}"),
 		metric.WithDescription("Closed batches waiting for delivery; held: those of tenants without a destination or with an invalid org id."))
-	errs = append(errs, err1, err2)
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(counters.Err(), err1, err2); err != nil {
 		return nil, err
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/auditship/auditship/internal/instruments"
 	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
 )
 
@@ -97,17 +98,13 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	m := set.MeterProvider.Meter(metadata.ScopeName)
 	t := &telemetry{}
-	var errs []error
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter("otelcol_receiver_auditlog_"+name, metric.WithUnit(unit), metric.WithDescription(desc))
-		errs = append(errs, err)
-		return c
-	}
-	t.requests = counter("requests", "{request}", "Requests answered, by outcome (accepted, refused) and, when refused, reason.")
-	t.events = counter("events", "{event}", "Events read from request bodies, by the outcome and reason of their request.")
-	t.receivedBytes = counter("received_bytes", "By", "Request body bytes read from the network, as sent (compressed when the request was).")
-	t.bodyBytes = counter("body_bytes", "By", "Request body bytes after decompression.")
-	t.keyReloads = counter("keys_reloads", "{reload}", "Changes of tenants::keys_file, by outcome (loaded, refused).")
+	counters := instruments.NewCounters(m, "otelcol_receiver_auditlog_")
+	t.requests = counters.Int64("requests", "{request}", "Requests answered, by outcome (accepted, refused) and, when refused, reason.")
+	t.events = counters.Int64("events", "{event}", "Events read from request bodies, by the outcome and reason of their request.")
+	t.receivedBytes = counters.Int64("received_bytes", "By", "Request body bytes read from the network, as sent (compressed when the request was).")
+	t.bodyBytes = counters.Int64("body_bytes", "By", "Request body bytes after decompression.")
+	t.keyReloads = counters.Int64("keys_reloads", "{reload}", "Changes of tenants::keys_file, by outcome (loaded, refused).")
+	errs := []error{counters.Err()}
 	var err error
 	t.duration, err = m.Float64Histogram("otelcol_receiver_auditlog_request_duration", metric.WithUnit("s"),
 		metric.WithDescription("Time from a request's arrival to its answer, by outcome and reason."),
