@@ -325,3 +325,20 @@ func TestShapeMarkerOf(t *testing.T) {
 		assert.Equal(t, want[k], shapeMarkerOf(k), k)
 	}
 }
+
+// TestNonObjectEventKeepsNothingOfThePreviousOne: after an object, a value that is not one
+// leaves the event without members, so a converter finds no shape rather than the previous
+// event's fields.
+func TestNonObjectEventKeepsNothingOfThePreviousOne(t *testing.T) {
+	for _, second := range []string{`5`, `"text"`, `[1,2]`, `null`} {
+		d := NewJSONDecoder([]byte(`{"eventName":"e","ts":"2023-01-20T18:55:32Z","orgId":"o"}` + "\n" + second))
+		var e Event
+		_, err := d.NextEvent(&e)
+		require.NoError(t, err)
+		_, err = d.NextEvent(&e)
+		require.NoError(t, err)
+		require.False(t, e.IsObject(), second)
+		err = defaultConverter.ConvertEvent(&e, plog.NewLogRecord(), received)
+		require.ErrorIs(t, err, ErrUnknownShape, second)
+	}
+}

@@ -384,7 +384,10 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 // first one's place, as in object.
 func (d *JSONDecoder) event(e *Event) error {
 	if d.data[d.off] != '{' {
+		// No members either, so that a converter handed this event by mistake finds nothing of
+		// the previous one.
 		e.object = false
+		e.members = e.members[:0]
 		if e.other == (pcommon.Value{}) {
 			e.other = pcommon.NewValueEmpty()
 		}
