@@ -265,45 +265,36 @@ func TestHelmValues(t *testing.T) {
 	}
 	// The API keys come from a Secret of extraManifests, mounted as a directory.
 	for _, f := range cfg.keysFiles() {
-		m := mountOf(c, f)
-		if m == nil || m.SubPath != "" {
-			t.Errorf("keys file %s is not on a directory mount", f)
+		vol, key, ok := helmMountedFile(t, v, c, "keys file", f)
+		if !ok {
 			continue
 		}
-		var secretName string
-		for _, vol := range v.ExtraVolumes {
-			if vol.Name == m.Name && vol.Secret != nil {
-				secretName = vol.Secret.SecretName
-			}
+		var sec *corev1.Secret
+		if vol.Secret != nil {
+			sec = secrets[vol.Secret.SecretName]
 		}
-		sec := secrets[secretName]
 		if sec == nil {
-			t.Errorf("keys file %s: volume %q is not a Secret of extraManifests", f, m.Name)
+			t.Errorf("keys file %s: volume %q is not a Secret of extraManifests", f, vol.Name)
 			continue
 		}
-		if key := strings.TrimPrefix(f, strings.TrimSuffix(m.MountPath, "/")+"/"); sec.StringData[key] == "" && len(sec.Data[key]) == 0 {
+		if sec.StringData[key] == "" && len(sec.Data[key]) == 0 {
 			t.Errorf("keys file %s: Secret %s has no key %q", f, sec.Name, key)
 		}
 	}
 	routes := map[string]string{}
 	for _, f := range cfg.routesFiles() {
-		m := mountOf(c, f)
-		if m == nil || m.SubPath != "" {
-			t.Errorf("routes file %s is not on a directory mount", f)
+		vol, key, ok := helmMountedFile(t, v, c, "routes file", f)
+		if !ok {
 			continue
 		}
-		var cmName string
-		for _, vol := range v.ExtraVolumes {
-			if vol.Name == m.Name && vol.ConfigMap != nil {
-				cmName = vol.ConfigMap.Name
-			}
+		var cm *corev1.ConfigMap
+		if vol.ConfigMap != nil {
+			cm = manifests[vol.ConfigMap.Name]
 		}
-		cm := manifests[cmName]
 		if cm == nil {
-			t.Errorf("routes file %s: volume %q is not a ConfigMap of extraManifests", f, m.Name)
+			t.Errorf("routes file %s: volume %q is not a ConfigMap of extraManifests", f, vol.Name)
 			continue
 		}
-		key := strings.TrimPrefix(f, strings.TrimSuffix(m.MountPath, "/")+"/")
 		if _, ok := cm.Data[key]; !ok {
 			t.Errorf("routes file %s: ConfigMap %s has no key %q", f, cm.Name, key)
 			continue
@@ -426,6 +417,25 @@ func TestHelmGatewayMatchesManifests(t *testing.T) {
 		t.Errorf("state directories, routes files or keys files differ: helm %v %v %v, the manifests %v %v %v",
 			helm.stateDirs(), helm.routesFiles(), helm.keysFiles(), gateway.stateDirs(), gateway.routesFiles(), gateway.keysFiles())
 	}
+}
+
+// helmMountedFile finds the directory mount of extraVolumeMounts that shows file (reporting
+// what as not on one otherwise), the extraVolumes entry behind it (named as the mount, empty
+// when there is none) and file's key in that volume.
+func helmMountedFile(t *testing.T, v *helmValues, c *corev1.Container, what, file string) (corev1.Volume, string, bool) {
+	t.Helper()
+	m := mountOf(c, file)
+	if m == nil || m.SubPath != "" {
+		t.Errorf("%s %s is not on a directory mount", what, file)
+		return corev1.Volume{}, "", false
+	}
+	vol := corev1.Volume{Name: m.Name}
+	for _, ev := range v.ExtraVolumes {
+		if ev.Name == m.Name {
+			vol = ev
+		}
+	}
+	return vol, strings.TrimPrefix(file, strings.TrimSuffix(m.MountPath, "/")+"/"), true
 }
 
 func keys(v any) []string {
