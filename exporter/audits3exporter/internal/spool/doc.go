@@ -2,21 +2,38 @@
 // one open batch per partition (a tenant); when the exporter closes a batch it is sealed into
 // one file holding the finished object body, which stays on disk until it has been delivered.
 // Every step is written so that a kill -9 at any moment loses no appended record and never
-// turns one batch into two:
+// turns one batch into two, and a power loss loses no record whose Append returned:
 //
-//   - Append writes length-framed records and syncs them before returning; a torn frame at the
-//     tail of an open batch (a crash mid-write, before Append returned) is cut off on recovery.
-//     Appends in flight together share syncs (group commit): a frame counts, and its Append
-//     returns, once a sync that began after it was written has succeeded. When a sync fails,
-//     the file is cut back to the frames synced before it, and every Append whose frames were
-//     cut fails; its records may be sent again.
-//   - Seal writes the sealed file to a temporary name, syncs it, renames it into place, and only
-//     then removes the open batch; recovery removes an open batch whose sealed file exists.
+//   - Append writes length-framed records to the open batch files of the partitions it touches,
+//     and an entry of each partition's frames (partition, batch, offset, bytes; with a CRC-32C)
+//     to one write-ahead log (WAL), and returns once the WAL is synced: one sync per call, or
+//     fewer, however many partitions it writes to. Appends in flight together share WAL syncs
+//     (group commit): a frame counts, and its Append returns, once a sync that began after its
+//     entry was buffered has succeeded; a partition's entries are in the order of its frames,
+//     so that sync covers every earlier frame of it too. When a WAL write or sync fails, the
+//     WAL is cut back to what was synced, every Append whose entry was not synced fails (its
+//     records may be sent again), and their batch files are cut back to their synced frames.
+//   - Batch files are synced only at checkpoints: when the WAL passes 64 MiB, and at Close.
+//     With no Append in flight, a checkpoint syncs every batch file written since the last
+//     one, then empties the WAL. After a power loss a batch file may lack anything written
+//     since its last checkpoint, or hold zeros there; Open writes the frames of every whole
+//     WAL entry back in place (stopping at the first torn or corrupt entry, which no Append
+//     was acknowledged for), syncs them, and empties the WAL. An entry whose batch file is
+//     gone belongs to a batch sealed since, and is skipped: a batch file's name is synced
+//     before any entry of it is written. Then a torn frame at the tail of an open batch (a
+//     crash mid-write, before Append returned) is cut off. The WAL takes up to about 64 MiB
+//     more than Options.MaxBytes counts.
+//   - Seal first waits until the batch's frames are synced in the WAL (or cut off), then writes
+//     the sealed file to a temporary name, syncs it, renames it into place, and only then
+//     removes the open batch; recovery removes an open batch whose sealed file exists.
 //   - A record whose id is already in the partition's open batch, or in the batch it sealed
 //     last, is skipped, so that data redelivered after a crash (a persistent queue, a client
 //     retry) does not appear twice; after a restart, so is one whose id is in a batch found on
 //     disk, for two minutes (see recent.go). A call that skips a record waits until the record
 //     it duplicates is durable.
+//
+// With Options.NoSync there is no WAL and nothing is synced; a WAL left by an earlier run is
+// still replayed at Open.
 //
 // Ids are kept in memory as 128-bit hashes, in tables without pointers (see idset.go): a
 // growing one for the open batch, a compact read-only one for a sealed batch.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"iter"
@@ -59,8 +60,15 @@ type Spool struct {
 
 	// frames are buffers for the frames of a call, reused from call to call.
 	frames sync.Pool
-	// syncBatch syncs an open batch file; tests replace it to make syncs fail.
+	// wal is the write-ahead log that makes appends durable (see wal.go); nil with NoSync.
+	wal *wal
+	// syncBatch syncs an open batch file at a checkpoint; tests replace it to count syncs.
 	syncBatch func(*os.File) error
+	// appending is held for reading by every AppendAll, and for writing by a checkpoint and
+	// by Close, which need every call's entries and frames to be settled.
+	appending sync.RWMutex
+	// closed is set, under appending, by Close; later calls are refused.
+	closed bool
 
 	mu    sync.Mutex
 	parts map[string]*partition
@@ -72,16 +80,17 @@ type Spool struct {
 // ErrInUse is returned by Open when another process holds the spool directory.
 var ErrInUse = errors.New("spool directory is in use by another process (one spool directory per collector)")
 
+// errClosed is returned by AppendAll after Close.
+var errClosed = errors.New("spool is closed")
+
 // maxPooledFrames bounds the buffers kept for reuse: a call that writes more than this to one
 // partition allocates its own.
 const maxPooledFrames = 1 << 20
 
 type partition struct {
-	mu sync.Mutex
-	// syncEnded is signalled (under mu) when a sync of the open batch ends.
-	syncEnded sync.Cond
-	name      string
-	open      *openBatch
+	mu   sync.Mutex
+	name string
+	open *openBatch
 	// ids are those of the open batch's frames, the ones waiting for a sync included; they
 	// go to recent when the batch is sealed.
 	ids    *idSet
@@ -96,17 +105,19 @@ type openBatch struct {
 	path     string
 	file     *os.File
 	openedAt time.Time
-	// records, size and earliest count the frames that are synced: Seal reads size bytes,
-	// and a failed sync cuts the file back to them.
+	// records, size and earliest count the frames whose WAL entries are synced: Seal reads
+	// size bytes, and a failed sync cuts the file back to them.
 	records  int
 	size     int64
 	earliest time.Time
-	// written is where the file ends: after the synced frames come those of pending, in the
-	// order they were written, waiting for a sync.
+	// written is where the file ends: after the counted frames come those of pending, in the
+	// order they were written (which is that of their WAL entries), waiting for a sync.
 	written int64
 	pending []*pendingWrite
-	// syncing is set while a sync of the file runs without the partition's lock.
-	syncing bool
+	// dirty is set when the file was written or cut since a checkpoint last synced it;
+	// synced is its length then, what a power loss cannot take from it.
+	dirty  bool
+	synced int64
 	// recoveredUntil is set on a batch found at start: its ids are remembered until then,
 	// however many batches are sealed after it.
 	recoveredUntil time.Time
@@ -121,9 +132,9 @@ type BatchInfo struct {
 	EarliestEvent time.Time
 }
 
-// Open opens (or creates) the spool in opts.Dir and recovers what a previous run left: open
-// batches are cut back to their last whole record, and seals that a crash interrupted are
-// finished or undone.
+// Open opens (or creates) the spool in opts.Dir and recovers what a previous run left: the
+// frames of the write-ahead log are written back into the open batches, open batches are cut
+// back to their last whole record, and seals that a crash interrupted are finished or undone.
 func Open(opts Options) (*Spool, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("spool directory is empty")
@@ -147,13 +158,38 @@ func Open(opts Options) (*Spool, error) {
 		return nil, err
 	}
 	s.lock = lock
-	if err := s.recoverSealed(); err != nil {
-		return nil, errors.Join(err, s.unlock())
-	}
-	if err := s.recoverOpen(); err != nil {
+	if err := s.recover(opts.Dir); err != nil {
 		return nil, errors.Join(err, s.unlock())
 	}
 	return s, nil
+}
+
+func (s *Spool) recover(dir string) error {
+	if err := s.recoverSealed(); err != nil {
+		return err
+	}
+	// A log is replayed even with NoSync: it may be left by a run that synced.
+	walPath := filepath.Join(dir, walName)
+	if err := s.replayWAL(walPath); err != nil {
+		return err
+	}
+	if err := s.recoverOpen(); err != nil {
+		return err
+	}
+	if !s.sync {
+		return nil
+	}
+	l, err := openWAL(walPath)
+	if err != nil {
+		return err
+	}
+	// The log, and the directories made above, must outlive a power loss: replay relies on
+	// finding them.
+	if err := syncDir(dir); err != nil {
+		return errors.Join(err, l.file.Close())
+	}
+	s.wal = l
+	return nil
 }
 
 // unlock lets go of the directory lock, if there is one.
@@ -166,15 +202,23 @@ func (s *Spool) unlock() error {
 	return err
 }
 
-// Close closes the open batch files, once the frames of calls in flight are synced; everything
-// stays on disk for the next Open.
+// Close waits for the calls in flight, makes what they wrote durable in the batch files (a
+// checkpoint, after which the log is empty) and closes the files; everything stays on disk for
+// the next Open. If the checkpoint fails, the log is kept for the next Open to replay.
 func (s *Spool) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.appending.Lock()
+	defer s.appending.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	var errs []error
-	for _, p := range s.parts {
+	if s.wal != nil {
+		errs = append(errs, s.checkpoint(), s.wal.file.Close())
+	}
+	for _, p := range s.partitionList() {
 		p.mu.Lock()
-		if b := s.settle(p); b != nil && b.file != nil {
+		if b := p.open; b != nil && b.file != nil {
 			errs = append(errs, b.file.Close())
 			b.file = nil
 		}
@@ -193,10 +237,20 @@ func (s *Spool) partition(name string) *partition {
 	p, ok := s.parts[name]
 	if !ok {
 		p = &partition{name: name}
-		p.syncEnded.L = &p.mu
 		s.parts[name] = p
 	}
 	return p
+}
+
+// partitionList returns every partition, in no order.
+func (s *Spool) partitionList() []*partition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parts := make([]*partition, 0, len(s.parts))
+	for _, p := range s.parts {
+		parts = append(parts, p)
+	}
+	return parts
 }
 
 // Partitions lists the partitions that hold an open or a sealed batch.
@@ -225,18 +279,18 @@ type Batch struct {
 	Records   []Record
 }
 
-// AppendAll is Append for several partitions at once: it writes every partition's frames, then
-// syncs the files together, which lets the file system commit them in one journal transaction
-// instead of one per file. Calls in flight at the same time share syncs: a sync covers every
-// frame written to its file before it began, so the calls that write while one runs wait for
-// the next, and that one sync covers them all (group commit). added[i] counts the records of
-// batches[i] that were new; the error joins those of the partitions that failed
+// AppendAll is Append for several partitions at once: it writes every partition's frames to
+// its open batch file and an entry of them to the write-ahead log, then waits for one sync of
+// the log, whatever the number of partitions. Calls in flight at the same time share syncs: a
+// sync covers every entry buffered before it began, so the calls that buffer while one runs
+// wait for the next, and that one sync covers them all (group commit). added[i] counts the
+// records of batches[i] that were new; the error joins those of the partitions that failed
 // (errors.Is(err, ErrFull) tells a full spool).
 func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err error) {
 	added = make([]int, len(batches))
 	writes := make([]pendingWrite, len(batches))
 	total := 0
-	for i, b := range batches {
+	for _, b := range batches {
 		if !validPartition(b.Partition) {
 			return added, fmt.Errorf("invalid spool partition %q", b.Partition)
 		}
@@ -247,14 +301,25 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 				return added, fmt.Errorf("spool partition %s: %w: %d bytes, at most %d", b.Partition, ErrRecordTooLarge, n, maxFrameBytes-1)
 			}
 		}
-		writes[i] = pendingWrite{index: i, p: s.partition(b.Partition), recs: b.Records}
 		total += len(b.Records)
 	}
-	slices.SortFunc(writes, func(a, b pendingWrite) int { return strings.Compare(a.p.name, b.p.name) })
-	for i := 1; i < len(writes); i++ {
-		if writes[i].p == writes[i-1].p {
-			return added, fmt.Errorf("spool partition %q given twice", writes[i].p.name)
+	// The writes go in the order of the partitions' names (a pendingWrite, holding an atomic,
+	// is not to be moved once made, so the order is settled first).
+	order := make([]int, len(batches))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(batches[a].Partition, batches[b].Partition) })
+	for j, i := range order {
+		if j > 0 && batches[i].Partition == batches[order[j-1]].Partition {
+			return added, fmt.Errorf("spool partition %q given twice", batches[i].Partition)
 		}
+		writes[j].index, writes[j].p, writes[j].recs = i, s.partition(batches[i].Partition), batches[i].Records
+	}
+	s.appending.RLock()
+	if s.closed {
+		s.appending.RUnlock()
+		return added, errClosed
 	}
 	// A call holds one partition's lock at a time, never two, and none while it waits for a
 	// sync: calls cannot wait on each other in a circle. The new ids of all partitions share
@@ -264,21 +329,30 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 	if frames == nil {
 		frames = new([]byte)
 	}
+	var head []byte
+	var last uint64 // the call's last WAL entry, or the one it waits for
 	for i := range writes {
 		w := &writes[i]
 		w.keys, keys = keys[:0:len(w.recs)], keys[len(w.recs):]
-		*frames = s.write(w, *frames, now)
+		*frames, head = s.write(w, *frames, head, now)
+		last = max(last, w.seq)
 	}
 	if cap(*frames) <= maxPooledFrames {
 		s.frames.Put(frames)
 	}
-	var wg sync.WaitGroup
-	for i := range writes {
-		if w := &writes[i]; w.batch != nil {
-			wg.Go(func() { s.awaitSync(w) })
+	if last > 0 {
+		s.wal.await(last)
+		// Every entry up to the call's last is synced or failed: each partition counts (or
+		// cuts off) its frames in the order they were written, this call's among them.
+		for i := range writes {
+			if w := &writes[i]; w.batch != nil {
+				w.p.mu.Lock()
+				s.advance(w.p)
+				w.p.mu.Unlock()
+			}
 		}
 	}
-	wg.Wait()
+	s.appending.RUnlock()
 	var errs []error
 	for i := range writes {
 		w := &writes[i]
@@ -287,6 +361,9 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 			continue
 		}
 		added[w.index] = w.records
+	}
+	if s.wal != nil {
+		s.checkpointIfDue()
 	}
 	return added, errors.Join(errs...)
 }
@@ -303,14 +380,22 @@ type pendingWrite struct {
 	earliest time.Time
 	// batch is the open batch in whose pending w waits for a sync; nil if it waits for none.
 	batch *openBatch
-	// done is set (under the partition's lock) once the frames are synced, or cut off with err.
+	// seq numbers w's WAL entry; a write that only skipped records has none, follows is set,
+	// and seq is that of the entry it waits for, the one of the write before it.
+	seq     uint64
+	follows bool
+	// walState tells (walWaiting, walSynced, walFailed with walErr) what became of the
+	// entry; set under the WAL's lock, read under the partition's.
+	walState atomic.Int32
+	walErr   error
+	// done is set (under the partition's lock) once the frames are counted, or cut off with err.
 	done bool
 	err  error
 }
 
 // write appends the new records' frames to the open batch file, building them in buf, and
-// queues them for a sync. It returns buf, to be reused.
-func (s *Spool) write(w *pendingWrite, buf []byte, now time.Time) []byte {
+// buffers a WAL entry of them, built around head. It returns buf and head, to be reused.
+func (s *Spool) write(w *pendingWrite, buf, head []byte, now time.Time) ([]byte, []byte) {
 	size := 0
 	for i := range w.recs {
 		size += frameOverhead + len(w.recs[i].ID) + len(w.recs[i].Payload)
@@ -319,6 +404,8 @@ func (s *Spool) write(w *pendingWrite, buf []byte, now time.Time) []byte {
 	p := w.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Frames cut off by a failed sync go before more are written after them.
+	s.advance(p)
 	if p.ids == nil {
 		p.ids = newIDSet(len(w.recs))
 	}
@@ -346,105 +433,113 @@ func (s *Spool) write(w *pendingWrite, buf []byte, now time.Time) []byte {
 		// A skipped record may be one whose frame waits for a sync, and this call must not
 		// succeed before that frame is durable: it waits for the same sync.
 		if skipped && b != nil && len(b.pending) > 0 {
-			w.batch = b
+			w.batch, w.follows, w.seq = b, true, b.pending[len(b.pending)-1].seq
 			b.pending = append(b.pending, w)
 		} else {
 			w.done = true
 		}
-		return buf
+		return buf, head
 	}
 	if s.maxBytes > 0 && s.bytes.Load()+int64(len(buf)) > s.maxBytes {
 		w.fail(ErrFull)
-		return buf
+		return buf, head
 	}
 	if b == nil {
 		if err := s.startBatch(p, now); err != nil {
 			w.fail(err)
-			return buf
+			return buf, head
 		}
 		b = p.open
 	}
+	off := b.written
+	b.dirty = true
 	if _, err := b.file.Write(buf); err != nil {
 		// A short write leaves a torn frame; cut it so the batch stays whole.
 		b.truncate(b.written)
 		w.fail(fmt.Errorf("append to spool: %w", err))
-		return buf
+		return buf, head
 	}
 	w.bytes = int64(len(buf))
 	b.written += w.bytes
 	s.bytes.Add(w.bytes)
-	if s.sync {
-		w.batch = b
-		b.pending = append(b.pending, w)
-	} else {
+	if !s.sync {
 		b.count(w)
+		return buf, head
 	}
-	return buf
+	// The entry is buffered under p.mu, so that the partition's entries are in the order of
+	// its frames: a sync of the log covers a prefix of it, and so every earlier frame.
+	head = appendWALHead(head[:0], p.name, b.id, off)
+	crc := crc32.Update(crc32.Update(0, castagnoli, head), castagnoli, buf)
+	w.batch = b
+	b.pending = append(b.pending, w)
+	if !s.wal.add(w, b.lastEntry(w), head, buf, crc) {
+		s.advance(p)
+	}
+	return buf, head
 }
 
-// awaitSync returns once w's frames are synced or cut off. While no sync of the file runs, a
-// waiting call runs one, for every frame written so far.
-func (s *Spool) awaitSync(w *pendingWrite) {
-	p := w.p
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for !w.done {
-		if w.batch.syncing {
-			p.syncEnded.Wait()
-		} else {
-			s.syncPending(p, w.batch, true)
+// lastEntry returns the write with a WAL entry that precedes w in b.pending, if any.
+func (b *openBatch) lastEntry(w *pendingWrite) *pendingWrite {
+	for i := len(b.pending) - 1; i >= 0; i-- {
+		if x := b.pending[i]; x != w && !x.follows {
+			return x
 		}
 	}
+	return nil
 }
 
-// settle returns the open batch (nil if there is none) with every frame counted or cut off:
-// it waits for a sync that runs, then syncs what still waits without letting go of p.mu, so
-// that no frames come meanwhile.
-func (s *Spool) settle(p *partition) *openBatch {
-	for p.open != nil && p.open.syncing {
-		// The batch may have been sealed and another opened during the wait.
-		p.syncEnded.Wait()
+// advance counts the pending frames of p's open batch whose WAL entries are synced, in order,
+// up to the first still waiting. At a failed one it cuts the file back to the counted frames:
+// that write and every one after it fails (their entries failed too, see wal.add and
+// wal.flush). The caller holds p.mu.
+func (s *Spool) advance(p *partition) {
+	b := p.open
+	if b == nil {
+		return
 	}
-	if b := p.open; b != nil && len(b.pending) > 0 {
-		s.syncPending(p, b, false)
-	}
-	return p.open
-}
-
-// syncPending syncs b's file, with p.mu held; with release, p.mu is let go while the file
-// system works, so that other calls can write the frames of the next sync meanwhile. The
-// frames written before the sync began are counted if it succeeded; if it failed, they and
-// every frame after them are cut off.
-func (s *Spool) syncPending(p *partition, b *openBatch, release bool) {
-	n, f := len(b.pending), b.file
-	var err error
-	if release {
-		b.syncing = true
-		p.mu.Unlock()
-		err = s.syncBatch(f)
-		p.mu.Lock()
-		b.syncing = false
-		p.syncEnded.Broadcast()
-	} else {
-		err = s.syncBatch(f)
-	}
-	if err != nil {
+	n := 0
+	for ; n < len(b.pending); n++ {
+		w := b.pending[n]
+		if w.follows {
+			// Its records are those of the writes before it, counted by now.
+			b.count(w)
+			continue
+		}
+		state := w.walState.Load()
+		if state == walWaiting {
+			break
+		}
+		if state == walSynced {
+			b.count(w)
+			continue
+		}
 		// Not acknowledged, so not kept: cut the frames off again. The frames written
-		// during the sync go too, they follow the cut ones in the file.
+		// after them go too, they follow the cut ones in the file.
+		err := w.walErr
 		b.truncate(b.size)
 		b.written = b.size
-		for _, w := range b.pending {
-			s.bytes.Add(-w.bytes)
-			w.fail(fmt.Errorf("sync spool: %w", err))
+		b.dirty = true
+		for _, x := range b.pending[n:] {
+			s.bytes.Add(-x.bytes)
+			x.fail(err)
 		}
 		clear(b.pending)
 		b.pending = b.pending[:0]
 		return
 	}
-	for _, w := range b.pending[:n] {
-		b.count(w)
-	}
+	clear(b.pending[:n])
 	b.pending = slices.Delete(b.pending, 0, n)
+}
+
+// settle returns the open batch (nil if there is none) with every frame counted or cut off:
+// it waits for the WAL sync that covers the frames still waiting, without letting go of p.mu,
+// so that no frames come meanwhile.
+func (s *Spool) settle(p *partition) *openBatch {
+	if b := p.open; b != nil && len(b.pending) > 0 {
+		s.wal.await(b.pending[len(b.pending)-1].seq)
+		s.advance(p)
+	}
+	return p.open
 }
 
 // count adds w's synced frames to the batch.
@@ -481,10 +576,21 @@ func (p *partition) recentlySealed(k idKey) bool {
 	return false
 }
 
+// startBatch creates the partition's open batch file. With syncs, its name is durable before
+// any WAL entry of it is written: replay takes a batch file that is missing for one that was
+// sealed.
 func (s *Spool) startBatch(p *partition, now time.Time) error {
 	dir := filepath.Join(s.openDir, p.name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	err := os.Mkdir(dir, 0o700)
+	newDir := err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create spool partition: %w", err)
+	}
+	if newDir && s.sync {
+		// The partition's directory is as much part of the batch file's name.
+		if err := syncDir(s.openDir); err != nil {
+			return err
+		}
 	}
 	id := newBatchID(now)
 	path := filepath.Join(dir, id+".batch")
@@ -726,8 +832,18 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 	if err != nil {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
+	if s.sync {
+		// What the batch holds now may have been only in the page cache (frames of a call
+		// a kill -9 interrupted, which no WAL entry covers); the frames appended next are
+		// written after it, and replay after a power loss could not restore them behind a
+		// hole. The cut of a torn tail becomes durable too.
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("recover spool batch: %w", err)
+		}
+	}
 	b := &openBatch{id: id, path: path, file: f, size: int64(whole), written: int64(whole),
-		recoveredUntil: time.Now().Add(recoveredWindow)}
+		synced: int64(whole), recoveredUntil: time.Now().Add(recoveredWindow)}
 	if nanos, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64); err == nil {
 		b.openedAt = time.Unix(0, nanos)
 	}
@@ -768,6 +884,7 @@ func (s *Spool) foldInto(p *partition, frames []frame, path string) error {
 	}
 	p.open.size += int64(len(buf))
 	p.open.written = p.open.size
+	p.open.synced = p.open.size
 	s.bytes.Add(int64(len(buf)))
 	return os.Remove(path)
 }

@@ -323,7 +323,7 @@ func TestFramesRoundTrip(t *testing.T) {
 	}
 }
 
-// syncGate makes the first sync of a batch file wait until released, and fail with what it is
+// syncGate makes the first sync of the WAL wait until released, and fail with what it is
 // released with.
 type syncGate struct {
 	syncs   atomic.Int32
@@ -333,7 +333,7 @@ type syncGate struct {
 
 func gateSync(s *Spool) *syncGate {
 	g := &syncGate{entered: make(chan struct{}), release: make(chan error)}
-	s.syncBatch = func(f *os.File) error {
+	s.wal.sync = func(f *os.File) error {
 		if g.syncs.Add(1) == 1 {
 			close(g.entered)
 			if err := <-g.release; err != nil {
@@ -456,10 +456,10 @@ func TestFailedSyncCutsEveryFrameWaiting(t *testing.T) {
 func TestSealOfAnEmptyBatch(t *testing.T) {
 	s := openSpool(t, t.TempDir())
 	fire := errors.New("disk on fire")
-	s.syncBatch = func(*os.File) error { return fire }
+	s.wal.sync = func(*os.File) error { return fire }
 	_, err := s.Append("acme", []Record{rec("a")}, t0)
 	require.ErrorIs(t, err, fire)
-	s.syncBatch = (*os.File).Sync
+	s.wal.sync = (*os.File).Sync
 	info, ok := s.OpenBatch("acme")
 	require.True(t, ok)
 	assert.Zero(t, info.Records)
@@ -526,7 +526,7 @@ func TestConcurrentAppendsAndSeals(t *testing.T) {
 	s := openSpool(t, t.TempDir())
 	var syncs atomic.Int32
 	fire := errors.New("disk on fire")
-	s.syncBatch = func(f *os.File) error {
+	s.wal.sync = func(f *os.File) error {
 		if syncs.Add(1)%7 == 0 {
 			return fire
 		}
