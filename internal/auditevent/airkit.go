@@ -305,6 +305,8 @@ func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecor
 		lr.SetTimestamp(received)
 	}
 	t := lr.Timestamp().AsTime()
+	// The date of t, for the three columns derived from it: worked out once per row.
+	var date civilDate
 	for j := range row.members {
 		m := &row.members[j]
 		key, v := m.key, &m.val
@@ -339,7 +341,10 @@ func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecor
 			if lr.Timestamp() == 0 {
 				continue
 			}
-			if err := checkDerived(c, key, naming.timeKey, v, t); err != nil {
+			if !date.known {
+				date = civilDateOf(t)
+			}
+			if err := checkDerived(c, key, naming.timeKey, v, &date); err != nil {
 				return err
 			}
 		default:
@@ -351,21 +356,34 @@ func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecor
 	return finishRecord(lr, seen, rules, received, &naming.names)
 }
 
-// checkDerived refuses a date column that contradicts EVENT_TIME: the file we write derives it,
-// so accepting a different value would change the row. Every row has these columns: their
-// text is built on the stack.
-func checkDerived(c *AirkitColumn, name, timeName string, v *fieldValue, t time.Time) error {
+// civilDate is the date of a row's EVENT_TIME (in UTC).
+type civilDate struct {
+	known bool
+	year  int
+	month time.Month
+	day   int
+}
+
+func civilDateOf(t time.Time) civilDate {
+	y, m, d := t.Date()
+	return civilDate{known: true, year: y, month: m, day: d}
+}
+
+// checkDerived refuses a date column that contradicts EVENT_TIME, whose date is date: the file
+// we write derives it, so accepting a different value would change the row. Every row has these
+// columns: their text is built on the stack, from a date worked out once per row.
+func checkDerived(c *AirkitColumn, name, timeName string, v *fieldValue, date *civilDate) error {
 	if v.typ == pcommon.ValueTypeEmpty {
 		return nil
 	}
-	var wantBuf, gotBuf [32]byte
-	want, _ := appendExpectedDerived(wantBuf[:0], *c, t)
 	var agrees bool
 	switch {
 	case c.Type == AirkitNumber && v.typ == pcommon.ValueTypeInt:
-		agrees = string(strconv.AppendInt(gotBuf[:0], v.num, 10)) == string(want)
+		// EVENT_YEAR, the only number among them: the number itself, not its text, is compared.
+		agrees = c.Name == airkitEventYear && v.num == int64(date.year)
 	case v.typ == pcommon.ValueTypeStr:
-		agrees = v.str == string(want)
+		var wantBuf [32]byte
+		agrees = v.str == string(appendDerivedOfDate(wantBuf[:0], c, date))
 	default:
 		return fieldErr(name, "has the wrong type: "+typeName(v.typ))
 	}
@@ -390,6 +408,20 @@ func appendExpectedDerived(buf []byte, c AirkitColumn, t time.Time) ([]byte, boo
 		return appendDate(buf, y, m, d), true
 	}
 	return buf, false
+}
+
+// appendDerivedOfDate is appendExpectedDerived for a date already worked out; it appends
+// nothing for a column not derived from the time.
+func appendDerivedOfDate(buf []byte, c *AirkitColumn, date *civilDate) []byte {
+	switch c.Name {
+	case airkitEventYear:
+		return strconv.AppendInt(buf, int64(date.year), 10)
+	case airkitEventMonth:
+		return appendDate(buf, date.year, date.month, 1)
+	case airkitEventDate:
+		return appendDate(buf, date.year, date.month, date.day)
+	}
+	return buf
 }
 
 // AirkitText returns the text of column i of lr's row, and false for SQL NULL.

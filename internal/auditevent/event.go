@@ -28,10 +28,11 @@ type Event struct {
 // member is a key of an object and its value.
 type member struct {
 	key string
-	// plain tells whether the key is written in the input as it is, without escapes: the next
-	// event's key is then compared with it byte for byte (see JSONDecoder.keyAt).
-	plain bool
-	val   fieldValue
+	// written is the key as the input wrote it, with its quotes and the colon after it
+	// ("key":), when it has no escapes; else it is empty. The next event's key is compared
+	// with it byte for byte, with its quotes and colon at once (see JSONDecoder.keyIs).
+	written string
+	val     fieldValue
 	// slot holds the member's objects and arrays, kept to be refilled by the next event.
 	slot pcommon.Value
 	// roles is what the key means to the converters, worked out once per key (see roles).
@@ -104,6 +105,29 @@ func eventOf(m pcommon.Map) *Event {
 		e.members = append(e.members, member{key: k, val: valueOf(v)})
 	}
 	return e
+}
+
+// ForgetStrings drops the strings that e's scalars hold, and the map a mapped event was moved
+// into, keeping e's keys, which the next event of its shape is compared with. An Event kept
+// from one request to the next would otherwise keep alive the chunks its last strings were
+// cut from (see JSONDecoder): 64 KiB each, of a request long gone.
+func (e *Event) ForgetStrings() {
+	forgetStrings(e.members)
+	if e.asMap != (pcommon.Map{}) {
+		e.asMap.Clear()
+	}
+	if e.other != (pcommon.Value{}) && e.other.Type() != pcommon.ValueTypeEmpty {
+		e.other = pcommon.Value{}
+	}
+}
+
+// forgetStrings drops the strings of members, and of the storage beyond them that the next
+// members reuse.
+func forgetStrings(members []member) {
+	members = members[:cap(members)]
+	for i := range members {
+		members[i].val.str = ""
+	}
 }
 
 // nonEmpty counts the members that are not null: a bound on the attributes a converter makes

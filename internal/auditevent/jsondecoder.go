@@ -1,7 +1,6 @@
 package auditevent
 
 import (
-	"bytes"
 	"encoding/binary"
 	"io"
 	"math/bits"
@@ -19,10 +18,6 @@ const MaxJSONDepth = 64
 // keptShapes is how many shapes of events, besides the last one's, a decoder keeps to refill:
 // a stream that mixes GoodData entries and Airkit rows switches between two.
 const keptShapes = 2
-
-// maxStringChunk bounds the input text copied at once into a string that decoded keys and
-// values share (see JSONDecoder).
-const maxStringChunk = 16 << 10
 
 // JSONErrorKind tells apart the reasons JSON could not be decoded.
 type JSONErrorKind uint8
@@ -62,12 +57,11 @@ func (e *JSONError) Error() string {
 // U+FFFD, as encoding/json does), except nesting deeper than MaxJSONDepth and numbers beyond
 // float64.
 //
-// Strings without escapes are slices of a copy of the input that several of them share, which
-// saves an allocation per key and per value. A copy runs from the string that needed it to the
-// end of that line, at most 16 KiB: with NDJSON, the rest of one event. A decoded value keeps
-// its copy alive, so a record holds the text of its event (for a long single-line array, of
-// neighbouring events too, up to 16 KiB). The input itself is never referenced: the caller may
-// reuse it.
+// Decoded strings are cut from chunks of at most 64 KiB that the strings of one input share
+// (see textArena), which saves an allocation per string. A decoded value keeps its chunk alive,
+// so a record holds the strings of its neighbours in the request too, up to 64 KiB. The keys of
+// events are copies of their own (or constants), since the decoder keeps them for the next
+// input. The input itself is never referenced: the caller may reuse it.
 //
 // Decoding into a value that holds a map or a slice refills it in place, reusing entries
 // while the keys come in the same order and keeping scalars that do not change: decoding a
@@ -94,10 +88,10 @@ type JSONDecoder struct {
 	// most recently decoded first.
 	shapes [keptShapes][]member
 
-	chunk      string // a copy of data[chunkStart:chunkStart+len(chunk)]
-	chunkStart int
-	buf        []byte        // where escaped strings are decoded
-	empty      pcommon.Value // to set values to null, made when first needed
+	texts textArena     // what decoded strings are cut from
+	keys  keyTable      // what the keys of events are taken from
+	buf   []byte        // where escaped strings are decoded
+	empty pcommon.Value // to set values to null, made when first needed
 }
 
 type arrayState uint8
@@ -116,10 +110,15 @@ func NewJSONDecoder(data []byte) *JSONDecoder {
 }
 
 // Reset makes d read data from its start, as a new decoder would, but keeping the shapes of
-// events it decoded (see JSONDecoder), which the next events probably have too.
+// events it decoded (see JSONDecoder), which the next events probably have too, without their
+// values' strings.
 func (d *JSONDecoder) Reset(data []byte) {
 	d.data, d.off, d.err, d.elements = data, 0, nil, arrayBefore
-	d.chunk, d.chunkStart = "", 0 // a copy of the old data
+	d.texts.reset() // strings of one input share no chunk with those of the next
+	// Nor do the kept shapes keep the last input's strings alive (see Event.ForgetStrings).
+	for _, members := range d.shapes {
+		forgetStrings(members)
+	}
 }
 
 // Offset returns the offset of the first byte not yet read.
@@ -273,6 +272,20 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 		s := v.SetEmptySlice()
 		s.EnsureCapacity(4)
 		return d.array(s)
+	case '"':
+		if v.Type() == pcommon.ValueTypeStr {
+			// A string refilled with the same text, as in a stream of similar values, is
+			// compared before it is copied: it is kept, and costs no room in a chunk.
+			start := d.off + 1
+			text, err := d.strText()
+			if err != nil {
+				return err
+			}
+			if string(text) != v.Str() {
+				v.SetStr(d.texts.cut(text, len(d.data)-start))
+			}
+			return nil
+		}
 	}
 	var f fieldValue
 	if err := d.scalar(&f); err != nil {
@@ -291,20 +304,38 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 // an Event's member, and a whole struct is copied with the garbage collector's write barriers
 // for each event. On error, f holds nothing of use.
 func (d *JSONDecoder) scalar(f *fieldValue) error {
-	f.v = pcommon.Value{}
+	// Only when set: most members never hold a pcommon value, and each pointer stored while
+	// the garbage collector marks goes through its write barrier.
+	if f.v != (pcommon.Value{}) {
+		f.v = pcommon.Value{}
+	}
 	switch c := d.data[d.off]; c {
 	case '"':
-		s, err := d.str()
-		f.typ, f.str = pcommon.ValueTypeStr, s
-		return err
+		start := d.off + 1
+		text, err := d.strText()
+		if err != nil {
+			return err
+		}
+		f.typ, f.str = pcommon.ValueTypeStr, d.texts.cut(text, len(d.data)-start)
+		return nil
 	case 't':
 		f.typ, f.b = pcommon.ValueTypeBool, true
+		if d.isWord("true") {
+			return nil
+		}
 		return d.literal("true")
 	case 'f':
 		f.typ, f.b = pcommon.ValueTypeBool, false
+		if d.isWord("false") {
+			return nil
+		}
 		return d.literal("false")
 	case 'n':
 		f.typ = pcommon.ValueTypeEmpty
+		// Airkit rows hold a dozen nulls each.
+		if d.isWord("null") {
+			return nil
+		}
 		return d.literal("null")
 	default:
 		if c == '-' || isDigit(c) {
@@ -339,13 +370,13 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 		truncateMap(m, 0)
 		return nil
 	}
-	var key string
+	var key []byte
 	kept, pending := 0, false
 	for k, v := range m.All() {
 		if key, err = d.key(); err != nil {
 			return err
 		}
-		if key != k {
+		if string(key) != k {
 			pending = true
 			break
 		}
@@ -367,7 +398,8 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 		}
 		pending = false
 		// PutEmpty finds a key seen before in this object: the last value wins, in its place.
-		if err = d.value(m.PutEmpty(key)); err != nil {
+		// The key travels with the value, in the same record: it is cut from the same chunks.
+		if err = d.value(m.PutEmpty(d.texts.cut(key, len(d.data)-d.off))); err != nil {
 			return err
 		}
 		if end, err := d.memberEnd(); err != nil || end {
@@ -407,26 +439,26 @@ func (d *JSONDecoder) event(e *Event) error {
 		return nil
 	}
 	d.recallShape(e)
-	known := len(e.members)
-	e.members = e.members[:0]
-	inOrder := true
-	for {
-		var m *member
-		if n := len(e.members); inOrder && n < known {
-			if m = &e.members[:n+1][n]; m.plain && d.keyIs(m.key) {
-				e.members = e.members[:n+1]
-			} else {
-				m, inOrder = nil, false
-			}
+	// While the keys come in the recalled shape's order, its members are only counted, and
+	// e.members is set once: a slice stored for each member would go through the garbage
+	// collector's write barrier whenever it marks, which is often while a request is decoded.
+	shape := e.members
+	n := 0
+	for n < len(shape) {
+		m := &shape[n]
+		if m.written == "" || (!d.atWritten(m.written) && !d.keyIs(m)) {
+			break
 		}
-		if m == nil {
-			key, err := d.key()
-			if err != nil {
-				return err
-			}
-			m = e.memberFor(key, d.plain)
+		n++
+		// memberValue's test, here: a call less for each scalar.
+		var err error
+		if c := d.data[d.off]; c != '{' && c != '[' {
+			err = d.scalar(&m.val)
+		} else {
+			err = d.memberValue(m)
 		}
-		if err := d.memberValue(m); err != nil {
+		if err != nil {
+			e.members = shape[:n]
 			return err
 		}
 		// A comma right after the value is the common case, looked for first.
@@ -435,16 +467,34 @@ func (d *JSONDecoder) event(e *Event) error {
 			continue
 		}
 		if end, err := d.memberEnd(); err != nil || end {
+			e.members = shape[:n]
+			return err
+		}
+	}
+	e.members = shape[:n]
+	for {
+		key, err := d.key()
+		if err != nil {
+			return err
+		}
+		m := e.memberFor(key, d.plain, &d.keys)
+		if err := d.memberValue(m); err != nil {
+			return err
+		}
+		if end, err := d.memberEnd(); err != nil || end {
 			return err
 		}
 	}
 }
 
 // memberFor returns the member of e with key, adding it if there is none; plain is whether the
-// key is written plain.
-func (e *Event) memberFor(key string, plain bool) *member {
-	if i := e.index(key); i >= 0 {
-		return &e.members[i]
+// key is written plain. key is the decoded text of the key, made a string (from keys) only for a
+// new member.
+func (e *Event) memberFor(key []byte, plain bool, keys *keyTable) *member {
+	for i := range e.members {
+		if e.members[i].key == string(key) {
+			return &e.members[i]
+		}
 	}
 	// The storage beyond the members is reused, with the slot it may hold.
 	if n := len(e.members); n < cap(e.members) {
@@ -453,7 +503,8 @@ func (e *Event) memberFor(key string, plain bool) *member {
 		e.members = append(e.members, member{})
 	}
 	m := &e.members[len(e.members)-1]
-	m.key, m.plain, m.roles = key, plain, keyRoles{}
+	m.key, m.written = keys.key(key, plain)
+	m.roles = keyRoles{}
 	return m
 }
 
@@ -494,14 +545,29 @@ func (d *JSONDecoder) recallShape(e *Event) {
 
 // startsWith tells whether the object member at d.off has the key of the first of members.
 func (d *JSONDecoder) startsWith(members []member) bool {
-	return len(members) > 0 && members[0].plain && d.keyAt(members[0].key) >= 0
+	return len(members) > 0 && members[0].written != "" && d.keyAt(members[0].key) >= 0
+}
+
+// atWritten goes to the value of the object member at d.off if the member starts with w, a key
+// as written with its quotes and colon (see member), with the value right after it, which is
+// how most events write their members; else it reads nothing. It is small enough to inline.
+func (d *JSONDecoder) atWritten(w string) bool {
+	if end := d.off + len(w); end < len(d.data) && string(d.data[d.off:end]) == w && d.data[end] > ' ' {
+		d.off = end
+		return true
+	}
+	return false
 }
 
 // keyIs reads the object member's key at d.off and the colon after it, and goes to its value,
-// if the key is k, which is known to be plain; else it reads nothing.
-func (d *JSONDecoder) keyIs(k string) bool {
+// if the key is m's, which is written plain; else it reads nothing. Whitespace may come before
+// the key and around the colon.
+func (d *JSONDecoder) keyIs(m *member) bool {
 	d.skipSpace()
-	i := d.keyAt(k)
+	if d.atWritten(m.written) {
+		return true
+	}
+	i := d.keyAt(m.key)
 	if i < 0 {
 		return false
 	}
@@ -538,28 +604,30 @@ func (d *JSONDecoder) keyAt(k string) int {
 	return i
 }
 
-// key reads an object member's key and the colon after it, and goes to its value.
-func (d *JSONDecoder) key() (string, error) {
+// key reads an object member's key and the colon after it, goes to its value, and returns the
+// key's decoded text, valid only until the next string is read (see strText): a key that is
+// only compared is never made a string.
+func (d *JSONDecoder) key() ([]byte, error) {
 	c, err := d.nextNonSpace()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if c != '"' {
-		return "", d.syntaxError(d.off, "invalid character looking for beginning of object key string")
+		return nil, d.syntaxError(d.off, "invalid character looking for beginning of object key string")
 	}
-	k, err := d.str()
+	k, err := d.strText()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if c, err = d.nextNonSpace(); err != nil {
-		return "", err
+		return nil, err
 	}
 	if c != ':' {
-		return "", d.syntaxError(d.off, "invalid character after object key")
+		return nil, d.syntaxError(d.off, "invalid character after object key")
 	}
 	d.off++
 	if _, err = d.nextNonSpace(); err != nil {
-		return "", err
+		return nil, err
 	}
 	return k, nil
 }
@@ -638,11 +706,19 @@ func truncateSlice(s pcommon.Slice, n int) {
 	}
 }
 
-// literal reads word (true, false or null), whose first letter is at d.off.
-func (d *JSONDecoder) literal(word string) error {
-	// The whole word at once: Airkit rows hold a dozen nulls each.
+// isWord reads word (true, false or null) at d.off, if it is there whole. Inlined with word a
+// constant, the comparison is a load or two rather than a call.
+func (d *JSONDecoder) isWord(word string) bool {
 	if end := d.off + len(word); end <= len(d.data) && string(d.data[d.off:end]) == word {
 		d.off = end
+		return true
+	}
+	return false
+}
+
+// literal reads word (true, false or null), whose first letter is at d.off.
+func (d *JSONDecoder) literal(word string) error {
+	if d.isWord(word) {
 		return nil
 	}
 	for j := 1; j < len(word); j++ {
@@ -758,8 +834,10 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
-// str reads the string whose opening quote is at d.off.
-func (d *JSONDecoder) str() (string, error) {
+// strText reads the string whose opening quote is at d.off and returns its decoded text: a
+// slice of the input when the string is plain (d.plain), else of d.buf. Either is valid only
+// until the next string is read; a caller that only compares it makes no string of it.
+func (d *JSONDecoder) strText() ([]byte, error) {
 	data := d.data
 	start := d.off + 1
 	i := start
@@ -775,13 +853,13 @@ func (d *JSONDecoder) str() (string, error) {
 			i++
 		}
 		if i == len(data) {
-			return "", d.truncated()
+			return nil, d.truncated()
 		}
 		c := data[i]
 		if c == '"' {
 			d.off = i + 1
 			d.plain = true
-			return d.text(start, i), nil
+			return data[start:i], nil
 		}
 		if c >= utf8.RuneSelf {
 			if r, size := utf8.DecodeRune(data[i:]); r != utf8.RuneError || size > 1 {
@@ -807,31 +885,9 @@ func notPlain(x uint64) uint64 {
 	return (control | quotes | escapes | x) & highs
 }
 
-// text returns data[start:end] as a string, sharing a copy of the input with other strings
-// where it can.
-func (d *JSONDecoder) text(start, end int) string {
-	if start == end {
-		return ""
-	}
-	if start >= d.chunkStart && end <= d.chunkStart+len(d.chunk) {
-		return d.chunk[start-d.chunkStart : end-d.chunkStart]
-	}
-	chunkEnd := end
-	if limit := min(len(d.data), start+maxStringChunk); end < limit {
-		if nl := bytes.IndexByte(d.data[end:limit], '\n'); nl >= 0 {
-			chunkEnd += nl
-		} else {
-			chunkEnd = limit
-		}
-	}
-	d.chunk = string(d.data[start:chunkEnd])
-	d.chunkStart = start
-	return d.chunk[:end-start]
-}
-
 // unescape finishes reading the string that starts at start, at i the first byte it cannot
-// take as is.
-func (d *JSONDecoder) unescape(start, i int) (string, error) {
+// take as is, and returns its text, decoded in d.buf.
+func (d *JSONDecoder) unescape(start, i int) ([]byte, error) {
 	data := d.data
 	buf := append(d.buf[:0], data[start:i]...)
 	for i < len(data) {
@@ -844,11 +900,11 @@ func (d *JSONDecoder) unescape(start, i int) (string, error) {
 			d.off = i + 1
 			d.buf = buf // kept for the next string; after an error, nothing is read
 			d.plain = false
-			return string(buf), nil
+			return buf, nil
 		case c == '\\':
 			i++
 			if i == len(data) {
-				return "", d.truncated()
+				return nil, d.truncated()
 			}
 			switch e := data[i]; e {
 			case '"', '\\', '/':
@@ -866,7 +922,7 @@ func (d *JSONDecoder) unescape(start, i int) (string, error) {
 			case 'u':
 				r, err := d.hex4(i + 1)
 				if err != nil {
-					return "", err
+					return nil, err
 				}
 				i += 4
 				if utf16.IsSurrogate(r) {
@@ -879,11 +935,11 @@ func (d *JSONDecoder) unescape(start, i int) (string, error) {
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:
-				return "", d.syntaxError(i, "invalid character in string escape code")
+				return nil, d.syntaxError(i, "invalid character in string escape code")
 			}
 			i++
 		case c < 0x20:
-			return "", d.syntaxError(i, "invalid character in string literal")
+			return nil, d.syntaxError(i, "invalid character in string literal")
 		default:
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -894,7 +950,7 @@ func (d *JSONDecoder) unescape(start, i int) (string, error) {
 			i += size
 		}
 	}
-	return "", d.truncated()
+	return nil, d.truncated()
 }
 
 // hex4 reads the four hex digits of a \u escape starting at i.

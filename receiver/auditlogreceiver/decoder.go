@@ -130,6 +130,9 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	// arrays out, leaving empty values that the next decoding refills.
 	b.event = nil
 	if !b.malformed && b.largest <= maxKeptEvent {
+		// The strings of this request stay with its records only: the kept state keeps its
+		// shapes' keys, not the chunks its last values were cut from.
+		st.event.ForgetStrings()
 		st.dec.Reset(nil)
 		decodeStates.Put(st)
 	}
@@ -199,6 +202,9 @@ func (b *batch) add(at where, size int, e *auditevent.Event) bool {
 	if b.refused() {
 		lr = plog.NewLogRecord()
 	} else {
+		if b.events == 1 {
+			b.reserveRecords(size)
+		}
 		lr = b.records.AppendEmpty()
 	}
 	if err := b.dec.conv.ConvertEvent(e, lr, b.observed); err != nil {
@@ -216,6 +222,16 @@ func (b *batch) add(at where, size int, e *auditevent.Event) bool {
 	}
 	lr.SetObservedTimestamp(b.observed)
 	return true
+}
+
+// reserveRecords makes room for the records of the whole body, guessed from the size of its
+// first event: appending to a slice that doubles as it goes would allocate and copy the
+// records' pointers about twice over. The guess has a quarter to spare, since events differ
+// in size, and never exceeds the events a request may hold, so a small first event followed by
+// big ones costs at most max_events_per_request pointers.
+func (b *batch) reserveRecords(firstSize int) {
+	guess := len(b.body) / max(firstSize, 1)
+	b.records.EnsureCapacity(min(guess+guess/4, b.dec.maxEvents))
 }
 
 func (b *batch) refuse(at where, field, reason string) {
