@@ -12,20 +12,32 @@
 //     entry was buffered has succeeded; a partition's entries are in the order of its frames,
 //     so that sync covers every earlier frame of it too. When a WAL write or sync fails, the
 //     WAL is cut back to what was synced, every Append whose entry was not synced fails (its
-//     records may be sent again), and their batch files are cut back to their synced frames.
+//     records may be sent again), and their batch files are cut back to their synced frames,
+//     durably (the cut is synced), so that the failed records cannot come back.
 //   - Batch files are synced only at checkpoints: when the WAL passes 64 MiB, and at Close.
-//     With no Append in flight, a checkpoint syncs every batch file written since the last
-//     one, then empties the WAL. After a power loss a batch file may lack anything written
-//     since its last checkpoint, or hold zeros there; Open writes the frames of every whole
-//     WAL entry back in place (stopping at the first torn or corrupt entry, which no Append
-//     was acknowledged for), syncs them, and empties the WAL. An entry whose batch file is
-//     gone belongs to a batch sealed since, and is skipped: a batch file's name is synced
-//     before any entry of it is written. Then a torn frame at the tail of an open batch (a
-//     crash mid-write, before Append returned) is cut off. The WAL takes up to about 64 MiB
-//     more than Options.MaxBytes counts.
+//     With no Append in flight (appends wait meanwhile, and so does the checkpoint for a Seal
+//     in progress), a checkpoint syncs every batch file written since the last one, then
+//     empties the WAL. After a power loss a batch file may lack anything written since its
+//     last checkpoint, or hold zeros there; Open writes the frames of every whole WAL entry
+//     back in place, syncs them, and empties the WAL. It stops at the first torn or corrupt
+//     entry: a torn one is the tail of a write no Append was acknowledged for; a corrupt one
+//     before the tail is damage to the disk, and what follows it is not written back. An
+//     entry whose batch file is gone belongs to a batch sealed since, and is skipped: a batch
+//     file's name is synced before any entry of it is written. Then a torn frame at the tail
+//     of an open batch (a crash mid-write, before Append returned) is cut off. The WAL takes up to about 64 MiB
+//     more than Options.MaxBytes counts. The spool's directories are synced at Open, and a
+//     partition's when it is made, so that a batch file is not lost with its directory.
+//   - A failed sync of a batch file or of the emptied WAL, or a failed cut or removal, stops
+//     the spool (ErrDiskFailed): after a failed fsync the file system may report the next one
+//     of the same file as a success for pages that never reached the disk, so nothing it
+//     holds in the page cache can be trusted. Appends and seals are refused from then on
+//     (backpressure, nothing dropped), the WAL is kept as it is, and the next Open replays
+//     it. A failed WAL sync only fails the calls waiting for it.
 //   - Seal first waits until the batch's frames are synced in the WAL (or cut off), then writes
 //     the sealed file to a temporary name, syncs it, renames it into place, and only then
-//     removes the open batch; recovery removes an open batch whose sealed file exists.
+//     removes the open batch, and syncs its directory, so that the removal is durable before
+//     the sealed batch can be delivered (were it lost, replay would fill the batch file again);
+//     recovery removes an open batch whose sealed file exists.
 //   - A record whose id is already in the partition's open batch, or in the batch it sealed
 //     last, is skipped, so that data redelivered after a crash (a persistent queue, a client
 //     retry) does not appear twice; after a restart, so is one whose id is in a batch found on

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -56,8 +57,15 @@ func sealedName(sb *Sealed) string {
 // waste.
 func (s *Spool) writeSealed(sb *Sealed, body, ids []byte) error {
 	dir := filepath.Join(s.sealedDir, sb.Partition)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	err := os.Mkdir(dir, 0o700)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create spool partition: %w", err)
+	}
+	if err == nil && s.sync {
+		// The partition's directory is as much part of the sealed file's name.
+		if err := syncDir(s.sealedDir); err != nil {
+			return s.failDisk(err)
+		}
 	}
 	sb.BodySize = int64(len(body))
 	header, err := json.Marshal(sb)
@@ -75,7 +83,9 @@ func (s *Spool) writeSealed(sb *Sealed, body, ids []byte) error {
 	}
 	if s.sync {
 		if err := syncDir(dir); err != nil {
-			return err
+			// The sealed file may or may not outlive a power loss; sealing the open batch
+			// again would make a second object of it.
+			return s.failDisk(err)
 		}
 	}
 	sb.path = final

@@ -49,7 +49,8 @@ type Options struct {
 }
 
 // Spool is the staging area. It is safe for concurrent use; appends to different partitions
-// proceed in parallel.
+// proceed in parallel, except while a checkpoint runs (every 64 MiB of WAL: one sync per batch
+// file written since the one before).
 type Spool struct {
 	openDir   string
 	sealedDir string
@@ -70,6 +71,10 @@ type Spool struct {
 	// closed is set, under appending, by Close; later calls are refused.
 	closed bool
 
+	// diskErr, once set, is why the spool stopped taking records (see failDisk).
+	diskMu  sync.Mutex
+	diskErr error
+
 	mu    sync.Mutex
 	parts map[string]*partition
 
@@ -82,6 +87,33 @@ var ErrInUse = errors.New("spool directory is in use by another process (one spo
 
 // errClosed is returned by AppendAll after Close.
 var errClosed = errors.New("spool is closed")
+
+// ErrDiskFailed is returned by AppendAll and Seal once the disk refused a sync, a truncate or a
+// removal that the spool's guarantees rest on.
+var ErrDiskFailed = errors.New("spool disk failed; the spool takes no more records until the collector restarts")
+
+// failDisk stops the spool: after a failed fsync the file system may have dropped the dirty
+// pages and report the next fsync of the file as a success, and after a failed truncate the
+// next frames land at the wrong offset, so no file the spool writes can be trusted to hold what
+// it believes. From then on appends and seals are refused (backpressure, nothing dropped), and
+// the write-ahead log is kept as it is: no checkpoint empties it. The next Open writes it back,
+// syncs the files and finds everything that was acknowledged. Batches already sealed are
+// delivered as usual. The first reason stays; failDisk returns it.
+func (s *Spool) failDisk(err error) error {
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
+	if s.diskErr == nil {
+		s.diskErr = fmt.Errorf("%w: %w", ErrDiskFailed, err)
+	}
+	return s.diskErr
+}
+
+// diskFailure is the error failDisk recorded, if any.
+func (s *Spool) diskFailure() error {
+	s.diskMu.Lock()
+	defer s.diskMu.Unlock()
+	return s.diskErr
+}
 
 // maxPooledFrames bounds the buffers kept for reuse: a call that writes more than this to one
 // partition allocates its own.
@@ -183,10 +215,13 @@ func (s *Spool) recover(dir string) error {
 	if err != nil {
 		return err
 	}
+	l.failDisk = s.failDisk
 	// The log, and the directories made above, must outlive a power loss: replay relies on
-	// finding them.
-	if err := syncDir(dir); err != nil {
-		return errors.Join(err, l.file.Close())
+	// finding them, and on finding a partition's directory when its batch files exist.
+	for _, d := range []string{dir, s.openDir, s.sealedDir} {
+		if err := syncDir(d); err != nil {
+			return errors.Join(err, l.file.Close())
+		}
 	}
 	s.wal = l
 	return nil
@@ -214,7 +249,13 @@ func (s *Spool) Close() error {
 	s.closed = true
 	var errs []error
 	if s.wal != nil {
-		errs = append(errs, s.checkpoint(), s.wal.file.Close())
+		if err := s.diskFailure(); err != nil {
+			// The log stays as it is, for the next Open to replay.
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, s.checkpoint())
+		}
+		errs = append(errs, s.wal.file.Close())
 	}
 	for _, p := range s.partitionList() {
 		p.mu.Lock()
@@ -320,6 +361,10 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 	if s.closed {
 		s.appending.RUnlock()
 		return added, errClosed
+	}
+	if err := s.diskFailure(); err != nil {
+		s.appending.RUnlock()
+		return added, err
 	}
 	// A call holds one partition's lock at a time, never two, and none while it waits for a
 	// sync: calls cannot wait on each other in a circle. The new ids of all partitions share
@@ -455,7 +500,7 @@ func (s *Spool) write(w *pendingWrite, buf, head []byte, now time.Time) ([]byte,
 	b.dirty = true
 	if _, err := b.file.Write(buf); err != nil {
 		// A short write leaves a torn frame; cut it so the batch stays whole.
-		b.truncate(b.written)
+		s.cut(b, b.written)
 		w.fail(fmt.Errorf("append to spool: %w", err))
 		return buf, head
 	}
@@ -516,9 +561,8 @@ func (s *Spool) advance(p *partition) {
 		// Not acknowledged, so not kept: cut the frames off again. The frames written
 		// after them go too, they follow the cut ones in the file.
 		err := w.walErr
-		b.truncate(b.size)
+		s.cut(b, b.size)
 		b.written = b.size
-		b.dirty = true
 		for _, x := range b.pending[n:] {
 			s.bytes.Add(-x.bytes)
 			x.fail(err)
@@ -560,10 +604,21 @@ func (w *pendingWrite) fail(err error) {
 	w.records, w.done, w.err = 0, true, err
 }
 
-// truncate cuts the file back to size.
-func (b *openBatch) truncate(size int64) {
-	_ = b.file.Truncate(size)
-	_, _ = b.file.Seek(size, 0)
+// cut cuts b's file back to size, and with syncs makes the cut durable: the frames cut off
+// belong to calls that failed, whose ids were taken back, so a retry stores them again and they
+// must not come back after a power loss. A cut that fails stops the spool (see failDisk).
+func (s *Spool) cut(b *openBatch, size int64) {
+	err := b.file.Truncate(size)
+	if err == nil && s.sync {
+		err = s.syncBatch(b.file)
+	}
+	if err != nil {
+		s.failDisk(fmt.Errorf("cut spool batch: %w", err))
+		return
+	}
+	if s.sync {
+		b.dirty, b.synced = false, size
+	}
 }
 
 // recentlySealed says whether k is an id of one of the partition's recently sealed batches.
@@ -589,7 +644,7 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 	if newDir && s.sync {
 		// The partition's directory is as much part of the batch file's name.
 		if err := syncDir(s.openDir); err != nil {
-			return err
+			return s.failDisk(err)
 		}
 	}
 	id := newBatchID(now)
@@ -601,7 +656,7 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 	if s.sync {
 		if err := syncDir(dir); err != nil {
 			f.Close()
-			return err
+			return s.failDisk(err)
 		}
 	}
 	p.open = &openBatch{id: id, path: path, file: f, openedAt: now}
@@ -651,6 +706,9 @@ type Builder func(info BatchInfo, payloads iter.Seq[[]byte]) (body []byte, label
 // Seal closes part's open batch into a sealed one. It returns nil, nil when part has no open
 // batch. The sealed file is durable before the open batch is removed.
 func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error) {
+	if err := s.diskFailure(); err != nil {
+		return nil, err
+	}
 	p := s.partition(part)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -725,7 +783,15 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 		b.file.Close()
 	}
 	if err := os.Remove(b.path); err != nil {
-		return nil, fmt.Errorf("remove sealed spool batch: %w", err)
+		// Left in place, the open batch would be sealed a second time into another object.
+		return nil, s.failDisk(fmt.Errorf("remove sealed spool batch: %w", err))
+	}
+	if s.sync {
+		// Durably gone: were the removal lost and the sealed file delivered and removed,
+		// replay would fill the batch file again from the log and it would be delivered twice.
+		if err := syncDir(filepath.Dir(b.path)); err != nil {
+			s.failDisk(err)
+		}
 	}
 	s.bytes.Add(-b.size)
 	p.open = nil

@@ -60,6 +60,8 @@ type wal struct {
 	sync func(*os.File) error
 	// limit is the size at which a checkpoint is due; tests lower it.
 	limit int64
+	// failDisk stops the spool when the log cannot be cut back (see Spool.failDisk).
+	failDisk func(error) error
 
 	mu sync.Mutex
 	// ended is signalled (under mu) when a write and sync of the log ends.
@@ -76,8 +78,6 @@ type wal struct {
 	syncing            bool
 	// size is how much of the file is synced; a failed write or sync cuts it back to this.
 	size int64
-	// due is the size at which a checkpoint is next due.
-	due int64
 }
 
 // openWAL opens the log for appending; replayWAL has emptied it.
@@ -88,7 +88,6 @@ func openWAL(path string) (*wal, error) {
 	}
 	l := &wal{file: f, sync: (*os.File).Sync, limit: walCheckpointBytes}
 	l.ended.L = &l.mu
-	l.due = l.limit
 	return l, nil
 }
 
@@ -159,7 +158,10 @@ func (l *wal) flush() {
 	l.mu.Lock()
 	l.syncing = false
 	if err != nil {
-		_ = l.file.Truncate(l.size)
+		if terr := l.file.Truncate(l.size); terr != nil {
+			// The failed entries stay in the log, and the next ones would follow them.
+			l.failDisk(fmt.Errorf("cut spool log: %w", terr))
+		}
 		err = fmt.Errorf("sync spool log: %w", err)
 		for _, group := range [][]*pendingWrite{writes, l.writes} {
 			for _, w := range group {
@@ -188,7 +190,7 @@ func (l *wal) flush() {
 func (l *wal) checkpointDue() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.size >= l.due
+	return l.size >= l.limit
 }
 
 // reset empties the log after a checkpoint; nothing may be buffered.
@@ -198,20 +200,12 @@ func (l *wal) reset() error {
 	if err := l.file.Truncate(0); err != nil {
 		return fmt.Errorf("empty spool log: %w", err)
 	}
+	// Empty now, whether or not that is durable yet: a later failed write cuts back to it.
+	l.size = 0
 	if err := l.sync(l.file); err != nil {
 		return fmt.Errorf("empty spool log: %w", err)
 	}
-	l.size = 0
-	l.due = l.limit
 	return nil
-}
-
-// postpone puts the next checkpoint off by a whole limit after one failed, so that a disk
-// that refuses syncs is not asked again after every call.
-func (l *wal) postpone() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.due = l.size + l.limit
 }
 
 // walEntry is one decoded entry; frames point into the reader's scratch buffer.
@@ -405,7 +399,9 @@ func syncFile(path string) error {
 // checkpoint makes the batch files durable and empties the log, whose entries they then no
 // longer need. The caller holds s.appending for writing, so that no call is in flight: every
 // entry is synced or failed, and every frame of the batch files is counted or cut off. If a
-// batch file cannot be synced, the log is kept whole.
+// batch file or the emptied log cannot be synced, the spool stops (see failDisk) with the log
+// kept: a sync retried after a failure may report success for pages that never reached the
+// disk, so the log stays the only copy to trust.
 func (s *Spool) checkpoint() error {
 	var errs []error
 	for _, p := range s.partitionList() {
@@ -422,11 +418,16 @@ func (s *Spool) checkpoint() error {
 	if len(errs) == 0 {
 		errs = append(errs, s.wal.reset())
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return s.failDisk(err)
+	}
+	return nil
 }
 
 // checkpointIfDue runs a checkpoint if the log has grown past its limit. It waits for the calls
-// in flight to end, and holds new ones back meanwhile.
+// in flight to end, and holds new ones back meanwhile; so does a seal in progress, whose
+// partition the checkpoint waits for. A checkpoint that fails stops the spool, and the calls
+// after it learn why.
 func (s *Spool) checkpointIfDue() {
 	if !s.wal.checkpointDue() {
 		return
@@ -434,12 +435,8 @@ func (s *Spool) checkpointIfDue() {
 	s.appending.Lock()
 	defer s.appending.Unlock()
 	// Another call may have run it while this one waited.
-	if s.closed || !s.wal.checkpointDue() {
+	if s.closed || s.diskFailure() != nil || !s.wal.checkpointDue() {
 		return
 	}
-	if err := s.checkpoint(); err != nil {
-		// The appends it follows are durable in the log; the log grows on, and the next
-		// checkpoint (at the latest, Close's) tries again and reports its error.
-		s.wal.postpone()
-	}
+	_ = s.checkpoint()
 }

@@ -235,7 +235,7 @@ func TestCheckpointAtTheBound(t *testing.T) {
 	dir := t.TempDir()
 	s := openSpool(t, dir)
 	const limit = 4 << 10
-	s.wal.limit, s.wal.due = limit, limit
+	s.wal.limit = limit
 	var batchSyncs atomic.Int32
 	s.syncBatch = func(f *os.File) error {
 		batchSyncs.Add(1)
