@@ -124,10 +124,10 @@ func (m *matcher) insertReversed(term string) {
 	}
 }
 
-// endsWithTerm walks key[:end] backwards through the trie.
-func (m *matcher) endsWithTerm(key string, end int) bool {
+// endsWithTerm walks key backwards through the trie.
+func (m *matcher) endsWithTerm(key string) bool {
 	row := 0
-	for i := end - 1; i >= 0; i-- {
+	for i := len(key) - 1; i >= 0; i-- {
 		s := m.symbol[key[i]]
 		if s == skipSymbol {
 			continue
@@ -148,13 +148,13 @@ func (m *matcher) endsWithTerm(key string, end int) bool {
 // (password2, token_1) counts as its unnumbered form. scratch is reused for the allow-list lookup
 // so that a hit costs no allocation either.
 func (m *matcher) isCredentialKey(key string, scratch *[]byte) bool {
-	hit := m.endsWithTerm(key, len(key))
+	hit := m.endsWithTerm(key)
 	if !hit {
 		end := len(key)
 		for end > 0 && (isDigit(key[end-1]) || isSeparator(key[end-1])) {
 			end--
 		}
-		hit = end < len(key) && m.endsWithTerm(key, end)
+		hit = end < len(key) && m.endsWithTerm(key[:end])
 	}
 	if !hit || len(m.allow) == 0 {
 		return hit

@@ -2,7 +2,9 @@ package maskprocessor
 
 import (
 	"context"
+	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -38,6 +40,7 @@ func newMaskProcessor(m *matcher, mk *masker, tb *metadata.TelemetryBuilder, log
 func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	w := p.walkers.Get().(*walker)
 	defer p.walkers.Put(w)
+	defer w.forgetBatch()
 	// Checked per batch, not at creation, because the log level can change at run time.
 	debug := p.logger.Core().Enabled(zap.DebugLevel)
 	w.trackPaths = debug
@@ -47,6 +50,7 @@ func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Log
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
 				w.paths = w.paths[:0]
+				w.useMemoOf(lr.EventName())
 				n := w.walkRecord(lr.Attributes(), lr.Body())
 				if n == 0 {
 					continue
@@ -92,11 +96,21 @@ func addMaskCount(attrs pcommon.Map, n int) {
 // of distinct names, keeping those of an earlier pass; a mask.rules of another type is replaced.
 func addMaskRules(attrs pcommon.Map, fired ruleSet) {
 	v, ok := attrs.GetOrPutEmpty(auditevent.AttrMaskRules)
-	var names []string
-	if ok && v.Type() == pcommon.ValueTypeSlice {
-		for _, e := range v.Slice().All() {
-			names = append(names, e.AsString())
+	if !ok || v.Type() != pcommon.ValueTypeSlice || v.Slice().Len() == 0 {
+		// The usual case, a record masked for the first time: the names are written in sorted
+		// order straight from the set, with no list to build, sort and compact.
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(bits.OnesCount32(uint32(fired)))
+		for _, r := range rulesByName {
+			if fired.has(r) {
+				s.AppendEmpty().SetStr(ruleNames[r])
+			}
 		}
+		return
+	}
+	var names []string
+	for _, e := range v.Slice().All() {
+		names = append(names, e.AsString())
 	}
 	names = fired.names(names)
 	slices.Sort(names)
@@ -107,6 +121,17 @@ func addMaskRules(attrs pcommon.Map, fired ruleSet) {
 		s.AppendEmpty().SetStr(name)
 	}
 }
+
+// rulesByName lists the rules in the order of their names, so that the names of a set of rules
+// come out sorted by walking it.
+var rulesByName = func() [numRules]rule {
+	var order [numRules]rule
+	for r := range numRules {
+		order[r] = r
+	}
+	slices.SortFunc(order[:], func(a, b rule) int { return strings.Compare(ruleNames[a], ruleNames[b]) })
+	return order
+}()
 
 // names appends the names of the rules in s to dst.
 func (s ruleSet) names(dst []string) []string {

@@ -278,6 +278,30 @@ const (
 	benchSecrets
 )
 
+// benchEvent is an event type of the benchmark with the classification the ocsf processor gives
+// it.
+type benchEvent struct {
+	name                                  string
+	categoryUID, classUID, activityID     int
+	typeUID                               int
+	categoryName, className, activityName string
+	typeName                              string
+}
+
+// benchEvents are the event types of the end-to-end benchmark's generator (internal/cmd/benche2e),
+// taken in turn as it does, so that consecutive records differ in their event and ocsf attributes
+// as a pipeline's do.
+var benchEvents = []benchEvent{
+	{"USER_LOGIN", 3, 3002, 1, 300201, "Identity & Access Management", "Authentication", "Logon", "Authentication: Logon"},
+	{"DATA_ACCESS", 6, 6005, 2, 600502, "Application Activity", "Datastore Activity", "Read", "Datastore Activity: Read"},
+	{"DASHBOARD_UPDATE", 6, 6001, 3, 600103, "Application Activity", "Web Resources Activity", "Update", "Web Resources Activity: Update"},
+	{"USER_LOGOUT", 3, 3002, 2, 300202, "Identity & Access Management", "Authentication", "Logoff", "Authentication: Logoff"},
+	{"DATASOURCE_UPDATE", 6, 6005, 3, 600503, "Application Activity", "Datastore Activity", "Update", "Datastore Activity: Update"},
+	{"PERMISSION_USER_ADD", 3, 3006, 3, 300603, "Identity & Access Management", "Group Management", "Add User", "Group Management: Add User"},
+	{"EXECUTION_INITIATE", 6, 6003, 99, 600399, "Application Activity", "API Activity", "Other", "API Activity: Other"},
+	{"AUTH_PROVIDER_UPDATE", 3, 3004, 3, 300403, "Identity & Access Management", "Entity Management", "Update", "Entity Management: Update"},
+}
+
 // benchBatch returns records as they reach the mask processor from GoodData entries: the
 // receiver's 14-15 attributes (GoodData's categoryUid and classUid among them), the seven the ocsf
 // processor adds and a details body.
@@ -287,8 +311,9 @@ func benchBatch(b *testing.B, kind benchKind) plog.Logs {
 	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	var line []byte
 	for i := range benchRecords {
-		line = fmt.Appendf(line[:0], `{"eventName":"datasource_update","categoryUid":"6","classUid":"6005","description":"benchmark event","ts":"2026-11-22T02:30:00.123Z","orgId":"org-%d","workspaceId":"ws-%d","userId":"user-%d","target":"ds-%d","source":"203.0.113.%d","sessionContextType":"OIDC","sessionContextIdentifier":"session-%d","success":%t,"type":"audit","eventId":"bench-%d"`,
-			i%7, i%97, i%503, i%211, i%250, i%1000, i%13 != 0, i)
+		ev := benchEvents[i%len(benchEvents)]
+		line = fmt.Appendf(line[:0], `{"eventName":"%s","categoryUid":"%d","classUid":"%d","description":"benchmark event","ts":"2026-11-22T02:30:00.123Z","orgId":"org-%d","workspaceId":"ws-%d","userId":"user-%d","target":"ds-%d","source":"203.0.113.%d","sessionContextType":"OIDC","sessionContextIdentifier":"session-%d","success":%t,"type":"audit","eventId":"bench-%d"`,
+			ev.name, ev.categoryUID, ev.classUID, i%7, i%97, i%503, i%211, i%250, i%1000, i%13 != 0, i)
 		if i%13 == 0 {
 			line = append(line, `,"errorCode":"ACCESS_DENIED"`...)
 		}
@@ -305,12 +330,12 @@ func benchBatch(b *testing.B, kind benchKind) plog.Logs {
 		lr := lrs.AppendEmpty()
 		require.NoError(b, auditevent.GoodDataToRecord(entry, lr))
 		a := lr.Attributes()
-		a.PutStr(auditevent.AttrOCSFCategoryName, "Application Activity")
-		a.PutStr(auditevent.AttrOCSFClassName, "Datastore Activity")
-		a.PutInt(auditevent.AttrOCSFActivityID, 3)
-		a.PutStr(auditevent.AttrOCSFActivityName, "Update")
-		a.PutInt(auditevent.AttrOCSFTypeUID, 600503)
-		a.PutStr(auditevent.AttrOCSFTypeName, "Datastore Activity: Update")
+		a.PutStr(auditevent.AttrOCSFCategoryName, ev.categoryName)
+		a.PutStr(auditevent.AttrOCSFClassName, ev.className)
+		a.PutInt(auditevent.AttrOCSFActivityID, int64(ev.activityID))
+		a.PutStr(auditevent.AttrOCSFActivityName, ev.activityName)
+		a.PutInt(auditevent.AttrOCSFTypeUID, int64(ev.typeUID))
+		a.PutStr(auditevent.AttrOCSFTypeName, ev.typeName)
 		a.PutInt(auditevent.AttrOCSFStatusID, 1)
 	}
 	return ld

@@ -25,6 +25,17 @@ type walker struct {
 	// other values may then hold the secret access key.
 	awsKeyIDSeen bool
 
+	// memo holds what the walk of the earlier records of the batch with the current record's
+	// event name learnt at each position (see visitMemo), nil for none; visits is the position
+	// the walk of the current record has reached. memos[:events] hold the memo of each event
+	// name met in the batch. They are part of the walker, not allocated apart, so that a new
+	// walker still costs a single allocation.
+	memo       []visitMemo
+	visits     int
+	memos      [memoEvents]eventMemo
+	events     int
+	nextReused int
+
 	// masked counts the secrets masked in the current record, fired the rules that found them.
 	masked int
 	fired  ruleSet
@@ -39,10 +50,100 @@ type walker struct {
 	// apath is the path matched against allow_paths: the debug path without array indices. It
 	// is built only when allow_paths is set, in a buffer reused from record to record.
 	apath []byte
+	// anyPath is set when either path is built, so that push and pop, which run for every key
+	// of every record, cost one test when none is.
+	anyPath bool
+}
+
+// memoPositions bounds the positions of a record's walk that visitMemo covers: audit records hold
+// a few dozen values, and a larger record simply goes without the memo beyond them.
+const memoPositions = 48
+
+// memoEvents bounds the event names a walker keeps a memo for; beyond, the memos are reused in
+// turn.
+const memoEvents = 16
+
+// visitMemo is what the walk learnt at one position of a record (the n-th key or array element
+// visited): the key found there and whether it names a credential, and a string found there in
+// which no detector found anything. The records of one event name in a batch mostly share their
+// shape, the same attributes in the same order, and many of their values (descriptions,
+// classifications, session types), so the next one usually finds the same key at the same
+// position, and often the same string; comparing them, at once when they are the same constant,
+// costs far less than matching the key against the terms and scanning the string, which every
+// key and value of every record would otherwise cost. Both answers depend on the text alone,
+// compared whole, so a record of another shape only finds no match. The zero value is right
+// too: the empty key names no credential, and an empty string holds no secret.
+type visitMemo struct {
+	key           string
+	credentialKey bool
+	clean         string
+}
+
+// eventMemo is the memo of the records of one event name.
+type eventMemo struct {
+	event  string
+	visits [memoPositions]visitMemo
+}
+
+// useMemoOf makes the memo of event the one the next records are walked with.
+func (w *walker) useMemoOf(event string) {
+	for i := range w.events {
+		if w.memos[i].event == event {
+			w.memo = w.memos[i].visits[:]
+			return
+		}
+	}
+	var m *eventMemo
+	if w.events < memoEvents {
+		m = &w.memos[w.events]
+		w.events++
+	} else {
+		// Its entries stay: one that matches is right whatever event put it there.
+		m = &w.memos[w.nextReused]
+		w.nextReused = (w.nextReused + 1) % memoEvents
+	}
+	m.event = event
+	w.memo = m.visits[:]
+}
+
+// nextMemo returns the memo of the next position of the walk, or nil beyond memoPositions.
+func (w *walker) nextMemo() *visitMemo {
+	if w.visits >= len(w.memo) {
+		return nil
+	}
+	w.visits++
+	return &w.memo[w.visits-1]
+}
+
+// isCredentialKey is matcher.isCredentialKey, answered from e when it saw k last. It is split
+// from learnKey so that the compiler inlines the usual case, a key seen before.
+func (w *walker) isCredentialKey(k string, e *visitMemo) bool {
+	if e != nil && e.key == k {
+		return e.credentialKey
+	}
+	return w.learnKey(k, e)
+}
+
+func (w *walker) learnKey(k string, e *visitMemo) bool {
+	cred := w.m.isCredentialKey(k, &w.scratch)
+	if e != nil {
+		e.key, e.credentialKey = k, cred
+	}
+	return cred
+}
+
+// forgetBatch drops the memos once a batch is done, so that a pooled walker keeps no record's
+// text alive.
+func (w *walker) forgetBatch() {
+	clear(w.memos[:w.events])
+	w.memo, w.events, w.nextReused = nil, 0, 0
 }
 
 // push appends key k to the paths being tracked and returns the marks pop restores.
 func (w *walker) push(k string) (mark, amark int) {
+	if !w.anyPath {
+		return 0, 0
+	}
 	mark, amark = len(w.path), len(w.apath)
 	if w.trackPaths {
 		w.path = append(append(w.path, '.'), k...)
@@ -54,7 +155,16 @@ func (w *walker) push(k string) (mark, amark int) {
 }
 
 func (w *walker) pop(mark, amark int) {
-	w.path, w.apath = w.path[:mark], w.apath[:amark]
+	if !w.anyPath {
+		return
+	}
+	// Each path is cut only when it is built: storing a slice back costs a write barrier check.
+	if w.trackPaths {
+		w.path = w.path[:mark]
+	}
+	if w.m.allowPaths != nil {
+		w.apath = w.apath[:amark]
+	}
 }
 
 // allowed reports whether the value at the current path is in allow_paths, and so is left alone
@@ -69,27 +179,36 @@ func (w *walker) allowed() bool {
 
 // walkRecord masks attrs and body and returns how many secrets it masked.
 func (w *walker) walkRecord(attrs pcommon.Map, body pcommon.Value) int {
-	w.masked, w.fired, w.awsKeyIDSeen = 0, 0, false
+	w.masked, w.fired, w.awsKeyIDSeen, w.visits = 0, 0, false, 0
+	w.anyPath = w.trackPaths || w.m.allowPaths != nil
 	w.path = append(w.path[:0], "attributes"...)
 	w.apath = append(w.apath[:0], "attributes"...)
 	w.walkMap(attrs, false)
 	w.path = append(w.path[:0], "body"...)
 	w.apath = append(w.apath[:0], "body"...)
 	if !w.allowed() {
-		w.walkValue(body)
+		w.walkValue(body, w.nextMemo())
 	}
 	return w.masked
 }
 
-// walkValue looks for secrets in a value under a key that names no credential.
-func (w *walker) walkValue(v pcommon.Value) {
+// walkValue looks for secrets in a value under a key that names no credential; e is the memo of
+// its position, nil for none.
+func (w *walker) walkValue(v pcommon.Value, e *visitMemo) {
+	// Most values are strings: one check of the type for them, where a switch on Type and then
+	// Str took two. A string too short for any detector is not scanned at all, and an empty
+	// Str is either an empty string, which holds nothing, or not a string.
+	if s := v.Str(); s != "" {
+		if len(s) >= minAssignment && (e == nil || e.clean != s) {
+			w.scanStr(v, s, e)
+		}
+		return
+	}
 	switch v.Type() {
 	case pcommon.ValueTypeMap:
 		w.walkMap(v.Map(), true)
 	case pcommon.ValueTypeSlice:
 		w.walkSlice(v.Slice())
-	case pcommon.ValueTypeStr:
-		w.scanStr(v)
 	}
 }
 
@@ -109,9 +228,10 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 			pairKey, pairValue, hasPairValue = k, v, true
 			continue
 		}
+		e := w.nextMemo()
 		mark, amark := w.push(k)
 		allowed := w.allowed()
-		if !allowed && w.m.isCredentialKey(k, &w.scratch) {
+		if !allowed && w.isCredentialKey(k, e) {
 			w.maskAll(v)
 			w.pop(mark, amark)
 			continue
@@ -121,18 +241,19 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 			pairIsCredential = true
 		}
 		if !allowed {
-			w.walkValue(v)
+			w.walkValue(v, e)
 		}
 		w.pop(mark, amark)
 	}
 	if hasPairValue {
+		e := w.nextMemo()
 		mark, amark := w.push(pairKey)
 		switch {
 		case w.allowed():
 		case pairIsCredential:
 			w.maskAll(pairValue)
 		default:
-			w.walkValue(pairValue)
+			w.walkValue(pairValue, e)
 		}
 		w.pop(mark, amark)
 	}
@@ -183,7 +304,7 @@ func (w *walker) walkElement(s pcommon.Slice, i int, awsSecrets bool) {
 	}
 	switch v := s.At(i); {
 	case !awsSecrets:
-		w.walkValue(v)
+		w.walkValue(v, w.nextMemo())
 	case v.Type() == pcommon.ValueTypeStr && isAWSSecretKey(v.Str()):
 		w.maskStr(v, ruleAWSSecretAccessKey)
 	}
@@ -193,12 +314,12 @@ func (w *walker) walkElement(s pcommon.Slice, i int, awsSecrets bool) {
 // maxScanRounds bounds how often scanStr scans a string it has masked.
 const maxScanRounds = 4
 
-// scanStr masks the secrets the value detectors find inside a string and keeps the rest. It
-// scans the masked string again until nothing more is found: a marker can change what a
-// detector sees around it (a quote or a credential word now next to something else), and a
-// record masked once must not change when it is masked again.
-func (w *walker) scanStr(v pcommon.Value) {
-	s := v.Str()
+// scanStr masks the secrets the value detectors find inside s, the string of v, and keeps the
+// rest. It scans the masked string again until nothing more is found: a marker can change what
+// a detector sees around it (a quote or a credential word now next to something else), and a
+// record masked once must not change when it is masked again. e, the memo of the position of
+// v (nil for none), remembers s when it is clean, so that the caller skips it the next time.
+func (w *walker) scanStr(v pcommon.Value, s string, e *visitMemo) {
 	changed := false
 	for round := 0; ; round++ {
 		w.detect(s)
@@ -219,6 +340,8 @@ func (w *walker) scanStr(v pcommon.Value) {
 	if changed {
 		v.SetStr(s)
 		w.logPath()
+	} else if e != nil {
+		e.clean = s
 	}
 }
 
@@ -267,7 +390,14 @@ func (w *walker) maskStr(v pcommon.Value, r rule) {
 	if s == "" || w.mk.looksMasked(s) {
 		return
 	}
-	v.SetStr(string(w.mk.appendMasked(w.buf[:0], r, s, &w.mac)))
+	// The buffer is kept for the next value. Most values become the replacement alone, which is
+	// shared rather than copied: a masked value then costs no allocation of its own.
+	w.buf = w.mk.appendMasked(w.buf[:0], r, s, &w.mac)
+	if string(w.buf) == w.mk.replacement {
+		v.SetStr(w.mk.replacement)
+	} else {
+		v.SetStr(string(w.buf))
+	}
 	w.count(r)
 	w.logPath()
 }
