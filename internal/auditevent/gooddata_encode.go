@@ -54,30 +54,41 @@ func AppendGoodDataEntry(buf []byte, lr plog.LogRecord) []byte {
 			extras++
 		}
 	}
-	success, hasSuccess := successFromStatus(status, hasStatus)
+	if present&(1<<gdSuccessField) == 0 && hasStatus {
+		if success, ok := successFromStatus(status); ok {
+			values[gdSuccessField] = success
+			present |= 1 << gdSuccessField
+		}
+	}
 
 	buf = append(buf, '{')
 	first := true
-	for i, f := range goodDataFields {
-		v, ok := values[i], present&(1<<i) != 0
-		if i == gdSuccessField && !ok && hasSuccess {
-			v, ok = success, true
-		}
+	for i := range goodDataFields {
+		// By pointer: a copy of each field's description costs more than the lookups.
+		f := &goodDataFields[i]
+		ok := present&(1<<i) != 0
 		if !ok && !f.always {
 			continue
 		}
-		if !first {
-			buf = append(buf, ',')
+		prefix := goodDataMemberPrefixes[i]
+		if first {
+			prefix = prefix[1:]
+			first = false
 		}
-		first = false
-		buf = append(buf, '"')
-		buf = append(buf, f.key...)
-		buf = append(buf, '"', ':')
-		buf = appendGoodDataValue(buf, f, v, ok, lr)
+		buf = append(buf, prefix...)
+		buf = appendGoodDataValue(buf, f, values[i], ok, lr)
 	}
 	buf = appendGoodDataDetails(buf, lr, extras)
 	return append(buf, '}')
 }
+
+// goodDataMemberPrefixes holds each field's `,"key":`, so that a member's key is one append.
+var goodDataMemberPrefixes = func() (p [goodDataFieldCount]string) {
+	for i, f := range goodDataFields {
+		p[i] = `,"` + f.key + `":`
+	}
+	return p
+}()
 
 // trueValue and falseValue are only read: they stand in for a missing success flag.
 var (
@@ -87,10 +98,7 @@ var (
 
 // successFromStatus gives `success` to an event that has no success flag but whose OCSF status
 // says how it went (an Airkit invalid_login is a failure). Other statuses say nothing.
-func successFromStatus(status pcommon.Value, ok bool) (pcommon.Value, bool) {
-	if !ok {
-		return pcommon.Value{}, false
-	}
+func successFromStatus(status pcommon.Value) (pcommon.Value, bool) {
 	var id int64
 	switch status.Type() {
 	case pcommon.ValueTypeInt:
@@ -119,7 +127,7 @@ const (
 	ocsfStatusFailure = 2
 )
 
-func appendGoodDataValue(buf []byte, f goodDataField, v pcommon.Value, ok bool, lr plog.LogRecord) []byte {
+func appendGoodDataValue(buf []byte, f *goodDataField, v pcommon.Value, ok bool, lr plog.LogRecord) []byte {
 	switch f.kind {
 	case gdEventName:
 		return AppendJSONString(buf, lr.EventName())
