@@ -115,13 +115,29 @@ func (s *idSet) keys(yield func(idKey) bool) {
 // sealedIDs holds the ids of a sealed batch, which no longer change, as a hash table without
 // empty slots: the keys are grouped by their top bits, and group g is
 // keys[index[g]:index[g+1]]. The keys being hashes, a group holds two to four of them on
-// average, so a lookup reads a cache line or two, and an id takes 16 bytes and one or two of
-// the index.
+// average, so a lookup reads a cache line or two, and an id takes 16 bytes, one or two of the
+// index and one or two of the filter.
 type sealedIDs struct {
 	keys  []idKey
 	index []uint32
 	shift uint
+	// filter has one bit set for each key, at its second word's low bits: eight bits a key,
+	// so it stays in the processor's cache where keys does not, and most ids the batch does
+	// not hold (nearly all that are looked up: redelivery is rare) find a clear bit and are
+	// answered without reading keys.
+	filter     []uint64
+	filterMask uint64
 }
+
+// mayHave is the filter's answer: false means k is not in ids.
+func (ids sealedIDs) mayHave(k idKey) bool {
+	bit := k[1] & ids.filterMask
+	return len(ids.filter) == 0 || ids.filter[bit/64]&(1<<(bit%64)) != 0
+}
+
+// filterBitsPerKey sizes a sealedIDs' filter: with 8 bits a key (or more, rounded up to a
+// power of two), an id the batch does not hold finds a set bit at most about one time in eight.
+const filterBitsPerKey = 8
 
 // keysPerGroup is the most keys a group holds on average; it holds at least half as many.
 const keysPerGroup = 4
@@ -139,10 +155,17 @@ func groupIDs(n int, keys iter.Seq[idKey]) sealedIDs {
 		ids.index[g] += ids.index[g-1]
 	}
 	ids.index[len(ids.index)-1] = uint32(n)
+	bitsLen := uint64(64)
+	for bitsLen < uint64(n)*filterBitsPerKey {
+		bitsLen *= 2
+	}
+	ids.filter, ids.filterMask = make([]uint64, bitsLen/64), bitsLen-1
 	for k := range keys {
 		g := k[0] >> ids.shift
 		ids.index[g]--
 		ids.keys[ids.index[g]] = k
+		bit := k[1] & ids.filterMask
+		ids.filter[bit/64] |= 1 << (bit % 64)
 	}
 	return ids
 }
@@ -151,6 +174,9 @@ func groupIDs(n int, keys iter.Seq[idKey]) sealedIDs {
 func sealIDs(s *idSet) sealedIDs { return groupIDs(s.n, s.keys) }
 
 func (ids sealedIDs) has(k idKey) bool {
+	if !ids.mayHave(k) {
+		return false
+	}
 	g := k[0] >> ids.shift
 	for _, x := range ids.keys[ids.index[g]:ids.index[g+1]] {
 		if x == k {
