@@ -62,9 +62,11 @@ func (s *Spool) writeSealed(sb *Sealed, body, ids []byte) error {
 		return fmt.Errorf("create spool partition: %w", err)
 	}
 	if err == nil && s.sync {
-		// The partition's directory is as much part of the sealed file's name.
+		// The partition's directory is as much part of the sealed file's name. Not synced, it
+		// goes again, so that the next seal makes it anew and syncs it then.
 		if err := syncDir(s.sealedDir); err != nil {
-			return s.failDisk(err)
+			_ = os.Remove(dir)
+			return s.dirSyncError(err)
 		}
 	}
 	sb.BodySize = int64(len(body))
@@ -83,9 +85,13 @@ func (s *Spool) writeSealed(sb *Sealed, body, ids []byte) error {
 	}
 	if s.sync {
 		if err := syncDir(dir); err != nil {
-			// The sealed file may or may not outlive a power loss; sealing the open batch
-			// again would make a second object of it.
-			return s.failDisk(err)
+			// The sealed file may or may not outlive a power loss. Taken back, the seal can
+			// be tried again; left, a second seal of the open batch would make a second
+			// object of it.
+			if rerr := os.Remove(final); rerr != nil {
+				return s.failDisk(errors.Join(err, rerr))
+			}
+			return s.dirSyncError(err)
 		}
 	}
 	sb.path = final

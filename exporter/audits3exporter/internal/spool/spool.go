@@ -130,6 +130,8 @@ type partition struct {
 	// recent are the ids of recently sealed batches, kept to recognise a redelivery that
 	// arrives after its batch was sealed (see recent.go).
 	recent []recentIDs
+	// openDirUnsynced is set when the removal of a sealed open batch could not be synced yet.
+	openDirUnsynced bool
 }
 
 type openBatch struct {
@@ -642,9 +644,11 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 		return fmt.Errorf("create spool partition: %w", err)
 	}
 	if newDir && s.sync {
-		// The partition's directory is as much part of the batch file's name.
+		// The partition's directory is as much part of the batch file's name. Not synced, it
+		// goes again, so that the next start makes it anew and syncs it then.
 		if err := syncDir(s.openDir); err != nil {
-			return s.failDisk(err)
+			_ = os.Remove(dir)
+			return s.dirSyncError(err)
 		}
 	}
 	id := newBatchID(now)
@@ -655,8 +659,10 @@ func (s *Spool) startBatch(p *partition, now time.Time) error {
 	}
 	if s.sync {
 		if err := syncDir(dir); err != nil {
+			// No entry of it is written: the next start makes another.
 			f.Close()
-			return s.failDisk(err)
+			_ = os.Remove(path)
+			return s.dirSyncError(err)
 		}
 	}
 	p.open = &openBatch{id: id, path: path, file: f, openedAt: now}
@@ -787,10 +793,12 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 		return nil, s.failDisk(fmt.Errorf("remove sealed spool batch: %w", err))
 	}
 	if s.sync {
-		// Durably gone: were the removal lost and the sealed file delivered and removed,
-		// replay would fill the batch file again from the log and it would be delivered twice.
+		// Durably gone before the sealed file is: were the removal lost and the sealed file
+		// delivered and removed, replay would fill the batch file again from the log and it
+		// would be delivered twice. If the directory cannot be synced now, Delivered syncs it
+		// before it removes the sealed file.
 		if err := syncDir(filepath.Dir(b.path)); err != nil {
-			s.failDisk(err)
+			p.openDirUnsynced = s.dirSyncError(err) != nil
 		}
 	}
 	s.bytes.Add(-b.size)
@@ -818,6 +826,13 @@ func (s *Spool) Delivered(sb *Sealed) error {
 	// restart is still recognised.
 	if err := s.keepIDsOfDelivered(p, sb); err != nil {
 		return err
+	}
+	if p.openDirUnsynced {
+		// See Seal: the removal of a sealed open batch is durable before its sealed file goes.
+		if err := syncDir(filepath.Join(s.openDir, p.name)); err != nil {
+			return s.dirSyncError(err)
+		}
+		p.openDirUnsynced = false
 	}
 	if err := os.Remove(sb.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove delivered spool batch: %w", err)
@@ -848,9 +863,25 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync spool directory: %w", err)
+		return &syncFailed{fmt.Errorf("sync spool directory: %w", err)}
 	}
 	return nil
+}
+
+// syncFailed is an fsync that failed, as opposed to a directory that could not be opened to be
+// synced (too many open files, say), which leaves nothing in doubt and can be tried again.
+type syncFailed struct{ err error }
+
+func (e *syncFailed) Error() string { return e.err.Error() }
+func (e *syncFailed) Unwrap() error { return e.err }
+
+// dirSyncError returns err, a failure of syncDir, after stopping the spool if an fsync failed.
+func (s *Spool) dirSyncError(err error) error {
+	var sf *syncFailed
+	if errors.As(err, &sf) {
+		return s.failDisk(err)
+	}
+	return err
 }
 
 // recoverOpen reopens the open batches a previous run left, cut back to their last whole frame.
