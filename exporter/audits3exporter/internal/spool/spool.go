@@ -210,6 +210,11 @@ func (s *Spool) recover(dir string) error {
 	if err := s.recoverOpen(); err != nil {
 		return err
 	}
+	// Only now: recoverOpen has synced every batch file it keeps, the frames written back
+	// included.
+	if err := s.emptyWAL(walPath); err != nil {
+		return err
+	}
 	if !s.sync {
 		return nil
 	}
@@ -930,10 +935,11 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 		return fmt.Errorf("recover spool batch: %w", err)
 	}
 	if s.sync {
-		// What the batch holds now may have been only in the page cache (frames of a call
-		// a kill -9 interrupted, which no WAL entry covers); the frames appended next are
-		// written after it, and replay after a power loss could not restore them behind a
-		// hole. The cut of a torn tail becomes durable too.
+		// What the batch holds now may have been only in the page cache: frames the WAL
+		// replay wrote back, which must be durable before the WAL is emptied, and frames of a
+		// call a kill -9 interrupted, which no WAL entry covers, and behind which replay after
+		// a power loss could not restore the frames appended next. The cut of a torn tail
+		// becomes durable too.
 		if err := f.Sync(); err != nil {
 			f.Close()
 			return fmt.Errorf("recover spool batch: %w", err)

@@ -80,7 +80,7 @@ type wal struct {
 	size int64
 }
 
-// openWAL opens the log for appending; replayWAL has emptied it.
+// openWAL opens the log for appending; emptyWAL has emptied it.
 func openWAL(path string) (*wal, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
@@ -296,7 +296,8 @@ func parseWALBody(body []byte) (walEntry, bool) {
 const maxReplayFiles = 256
 
 // replayWAL writes the frames of every whole entry of the log at path back into its batch
-// file, syncs the files it wrote to, and empties the log. It stops at the first torn entry:
+// file; recoverOpen then syncs the batch files it keeps, and emptyWAL empties the log after
+// that. It stops at the first torn entry:
 // the log is synced as a whole, so what follows was never acknowledged. An entry whose batch
 // file is gone belongs to a batch that was sealed, and is skipped: startBatch makes a batch
 // file's existence durable before any entry of it is written, so a missing file is never one
@@ -314,6 +315,7 @@ func (s *Spool) replayWAL(path string) error {
 	if err != nil {
 		return fmt.Errorf("read spool log: %w", err)
 	}
+	// Handles of the batch files written to, and whether a batch file exists.
 	open := map[string]*os.File{}
 	closeAll := func() error {
 		var errs []error
@@ -324,7 +326,7 @@ func (s *Spool) replayWAL(path string) error {
 		return errors.Join(errs...)
 	}
 	defer closeAll()
-	touched := map[string]bool{} // batch files written to, and whether they exist
+	exists := map[string]bool{}
 	r := bufio.NewReaderSize(f, 1<<20)
 	remaining := st.Size()
 	var scratch []byte
@@ -335,15 +337,14 @@ func (s *Spool) replayWAL(path string) error {
 		}
 		remaining -= n
 		batchPath := filepath.Join(s.openDir, e.partition, e.batch+".batch")
-		exists, seen := touched[batchPath]
-		if seen && !exists {
+		if there, seen := exists[batchPath]; seen && !there {
 			continue
 		}
 		bf := open[batchPath]
 		if bf == nil {
 			bf, err = os.OpenFile(batchPath, os.O_WRONLY, 0)
 			if errors.Is(err, fs.ErrNotExist) {
-				touched[batchPath] = false
+				exists[batchPath] = false
 				continue
 			}
 			if err != nil {
@@ -355,7 +356,7 @@ func (s *Spool) replayWAL(path string) error {
 				}
 			}
 			open[batchPath] = bf
-			touched[batchPath] = true
+			exists[batchPath] = true
 		}
 		if _, err := bf.WriteAt(e.frames, e.offset); err != nil {
 			return fmt.Errorf("replay spool log: %w", err)
@@ -364,34 +365,27 @@ func (s *Spool) replayWAL(path string) error {
 	if err := closeAll(); err != nil {
 		return fmt.Errorf("replay spool log: %w", err)
 	}
-	// The frames written back are durable before the log that holds them is emptied.
-	for batchPath, exists := range touched {
-		if exists {
-			if err := syncFile(batchPath); err != nil {
-				return err
-			}
-		}
-	}
-	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("empty spool log: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("empty spool log: %w", err)
-	}
 	return nil
 }
 
-func syncFile(path string) error {
+// emptyWAL empties the log at path, if there is one, once what replayWAL wrote back is
+// durable in the batch files.
+func (s *Spool) emptyWAL(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("sync spool batch: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = f.Truncate(0)
+		if err == nil && s.sync {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("sync spool batch: %w", err)
+		return fmt.Errorf("empty spool log: %w", err)
 	}
 	return nil
 }
