@@ -218,11 +218,10 @@ func (s *Spool) recover(dir string) error {
 	if !s.sync {
 		return nil
 	}
-	l, err := openWAL(walPath)
+	l, err := openWAL(walPath, s.failDisk)
 	if err != nil {
 		return err
 	}
-	l.failDisk = s.failDisk
 	// The log, and the directories made above, must outlive a power loss: replay relies on
 	// finding them, and on finding a partition's directory when its batch files exist.
 	for _, d := range []string{dir, s.openDir, s.sealedDir} {

@@ -80,13 +80,13 @@ type wal struct {
 	size int64
 }
 
-// openWAL opens the log for appending; emptyWAL has emptied it.
-func openWAL(path string) (*wal, error) {
+// openWAL opens the log for appending; emptyWAL has emptied it. failDisk is the spool's.
+func openWAL(path string, failDisk func(error) error) (*wal, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open spool log: %w", err)
 	}
-	l := &wal{file: f, sync: (*os.File).Sync, limit: walCheckpointBytes}
+	l := &wal{file: f, sync: (*os.File).Sync, limit: walCheckpointBytes, failDisk: failDisk}
 	l.ended.L = &l.mu
 	return l, nil
 }
