@@ -126,9 +126,8 @@ func TestScaleOut(t *testing.T) {
 }
 
 type replica struct {
-	n          int
-	col        *harness.Collector
-	metricsURL string
+	n   int
+	col *harness.Collector
 }
 
 // startReplicas starts the collectors at once (each with a spool of its own), as the writer.
@@ -140,18 +139,11 @@ func startReplicas(ctx context.Context, t *testing.T, bin string, s3 *harness.S3
 	var wg sync.WaitGroup
 	for i := range replicas {
 		wg.Go(func() {
-			port, err := harness.FreePort()
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			// Variables given again in Extra come later in the environment and win: our
-			// metrics port (so the test knows where to scrape), the recording proxy as the S3
-			// endpoint, and the four-permission writer instead of root.
+			// Variables given again in Extra come later in the environment and win: the
+			// recording proxy as the S3 endpoint, and the four-permission writer instead of root.
 			col, err := harness.StartCollector(ctx, bin, config, filepath.Join(dir+"-replica-"+strconv.Itoa(i)+".log"), harness.CollectorEnv{
 				S3: s3, Bucket: bucket, StateDir: filepath.Join(dir, "replica-"+strconv.Itoa(i)),
 				Extra: []string{
-					"AUDITSHIP_METRICS_PORT=" + strconv.Itoa(port),
 					"AUDITSHIP_S3_ENDPOINT=" + endpoint,
 					"AUDITSHIP_KEY=" + key,
 					"AUDITSHIP_GLOBEX_BUCKET=" + bucket + scaleOutGlobexBucketOf,
@@ -160,7 +152,7 @@ func startReplicas(ctx context.Context, t *testing.T, bin string, s3 *harness.S3
 				},
 			})
 			errs[i] = err
-			replicas[i] = &replica{n: i, col: col, metricsURL: "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"}
+			replicas[i] = &replica{n: i, col: col}
 		})
 	}
 	wg.Wait()
@@ -290,7 +282,7 @@ func waitForWrites(ctx context.Context, t *testing.T, replicas []*replica, want 
 	for {
 		var total writeStats
 		for _, r := range replicas {
-			s, err := scrapeWrites(ctx, r.metricsURL)
+			s, err := scrapeWrites(ctx, r.col.MetricsURL)
 			require.NoError(t, err, "replica %d metrics", r.n)
 			total.written += s.written
 			total.alreadyPresent += s.alreadyPresent

@@ -22,6 +22,9 @@ type Collector struct {
 	AuditURL  string
 	HealthURL string
 	OTLPURL   string
+	// MetricsURL serves the collector's own metrics when the config exports them in
+	// Prometheus format on AUDITSHIP_METRICS_PORT.
+	MetricsURL string
 	// PprofURL serves Go profiles when the config enables the pprof extension.
 	PprofURL string
 }
@@ -36,9 +39,27 @@ type CollectorEnv struct {
 	Extra []string
 }
 
+// collectorStartTries bounds the starts StartCollector makes when a port it picked was taken
+// before the collector bound it.
+const collectorStartTries = 3
+
 // StartCollector starts bin with configPath, free loopback ports for the auditlog receiver,
-// OTLP/HTTP, health check and metrics, and waits until its health check answers.
+// OTLP/HTTP, health check, metrics and pprof, and waits until its health check answers.
+// Between picking a free port and the collector binding it another process may take it: a
+// collector that exits saying so is started again on new ports.
 func StartCollector(ctx context.Context, bin, configPath, logPath string, env CollectorEnv) (*Collector, error) {
+	if err := os.MkdirAll(env.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("collector state dir: %w", err)
+	}
+	for try := 1; ; try++ {
+		c, err := startCollector(ctx, bin, configPath, logPath, env)
+		if err == nil || try == collectorStartTries || ctx.Err() != nil || !lostPortRace(logPath) {
+			return c, err
+		}
+	}
+}
+
+func startCollector(ctx context.Context, bin, configPath, logPath string, env CollectorEnv) (*Collector, error) {
 	ports := make([]int, 5)
 	for i := range ports {
 		p, err := FreePort()
@@ -46,9 +67,6 @@ func StartCollector(ctx context.Context, bin, configPath, logPath string, env Co
 			return nil, err
 		}
 		ports[i] = p
-	}
-	if err := os.MkdirAll(env.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("collector state dir: %w", err)
 	}
 	vars := append([]string{
 		"AUDITSHIP_HTTP_PORT=" + strconv.Itoa(ports[0]),
@@ -67,11 +85,12 @@ func StartCollector(ctx context.Context, bin, configPath, logPath string, env Co
 		return nil, err
 	}
 	c := &Collector{
-		Process:   p,
-		AuditURL:  "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/v1/audit",
-		OTLPURL:   "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/v1/logs",
-		HealthURL: "http://127.0.0.1:" + strconv.Itoa(ports[2]) + "/",
-		PprofURL:  "http://127.0.0.1:" + strconv.Itoa(ports[4]) + "/debug/pprof",
+		Process:    p,
+		AuditURL:   "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/v1/audit",
+		OTLPURL:    "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/v1/logs",
+		HealthURL:  "http://127.0.0.1:" + strconv.Itoa(ports[2]) + "/",
+		MetricsURL: "http://127.0.0.1:" + strconv.Itoa(ports[3]) + "/metrics",
+		PprofURL:   "http://127.0.0.1:" + strconv.Itoa(ports[4]) + "/debug/pprof",
 	}
 	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -80,6 +99,12 @@ func StartCollector(ctx context.Context, bin, configPath, logPath string, env Co
 		return nil, err
 	}
 	return c, nil
+}
+
+// lostPortRace tells whether the collector that wrote logPath could not bind a port.
+func lostPortRace(logPath string) bool {
+	text, err := os.ReadFile(logPath)
+	return err == nil && bytes.Contains(text, []byte("address already in use"))
 }
 
 // PostResult is the receiver's answer to one request.
