@@ -83,12 +83,31 @@ func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) 
 	}, nil
 }
 
+// logRecovery says what the spool found of a previous run, if anything.
+func (e *logsExporter) logRecovery(r spool.Recovery) {
+	if r == (spool.Recovery{}) {
+		return
+	}
+	fields := []zap.Field{
+		zap.Int("open_batches", r.OpenBatches), zap.Int("open_records", r.OpenRecords),
+		zap.Int("sealed_batches", r.SealedBatches), zap.Int("log_entries_replayed", r.LogEntries),
+		zap.Int64("log_bytes_dropped", r.LogBytesSkipped), zap.Int64("batch_bytes_dropped", r.TornBytes),
+	}
+	if r.Cut() {
+		e.logger.Warn("Spool recovered the previous run's batches and dropped the unfinished end of a write: "+
+			"records the previous run had not acknowledged, unless the disk damaged the spool.", fields...)
+		return
+	}
+	e.logger.Info("Spool recovered the previous run's batches.", fields...)
+}
+
 func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 	sp, err := spool.Open(spool.Options{Dir: e.cfg.Spool.Directory, MaxBytes: e.cfg.Spool.MaxBytes})
 	if err != nil {
 		return fmt.Errorf("spool::directory: %w", err)
 	}
 	e.spool = sp
+	e.logRecovery(sp.Recovered())
 	e.pool = destination.NewPool(e.logger)
 	e.routes = newRouteTable(e.cfg, e.pool, e.logger, e.wakeAll)
 	if err := e.routes.loadFile(); err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/auditship/auditship/internal/compression"
 	"github.com/auditship/auditship/internal/faultproxy"
@@ -313,9 +315,18 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	cancel()
 
 	srv.Restart()
-	startExporter(t, cfg)
+	set := exportertestSettings()
+	logs, observed := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(logs)
+	startExporterWith(t, cfg, set)
 	counts, _ := waitForIDs(t, srv, "audit", "", want, 10*time.Second)
 	requireExactlyOnce(t, counts, want)
+	recovered := observed.FilterMessageSnippet("Spool recovered").All()
+	require.Len(t, recovered, 1, "the restart says what it found in the spool")
+	assert.Equal(t, zap.InfoLevel, recovered[0].Level, "a clean shutdown leaves nothing unfinished")
+	fields := recovered[0].ContextMap()
+	assert.Equal(t, int64(1), fields["sealed_batches"].(int64)+fields["open_batches"].(int64), "the batch left by the shutdown")
+	assert.Equal(t, int64(0), fields["batch_bytes_dropped"])
 }
 
 // TestSpoolFullPushesBack: with S3 down and the spool full, pushes are refused (the receiver

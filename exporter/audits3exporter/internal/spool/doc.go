@@ -21,7 +21,8 @@
 //     last checkpoint, or hold zeros there; Open writes the frames of every whole WAL entry
 //     back in place, syncs them, and empties the WAL. It stops at the first torn or corrupt
 //     entry: a torn one is the tail of a write no Append was acknowledged for; a corrupt one
-//     before the tail is damage to the disk, and what follows it is not written back. An
+//     before the tail is damage to the disk, and what follows it is not written back (Open
+//     cannot tell the two apart; Spool.Recovered counts the bytes it dropped). An
 //     entry whose batch file is gone belongs to a batch sealed since, and is skipped: a batch
 //     file's name is synced before any entry of it is written. Then a torn frame at the tail
 //     of an open batch (a crash mid-write, before Append returned) is cut off. The WAL takes up to about 64 MiB

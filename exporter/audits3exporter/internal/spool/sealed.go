@@ -156,6 +156,7 @@ func (s *Spool) recoverSealed() error {
 				}
 				p.sealed = append(p.sealed, sb)
 				s.bytes.Add(sb.fileSize)
+				s.recovery.SealedBatches++
 			}
 		}
 		sort.Slice(p.sealed, func(i, j int) bool { return p.sealed[i].path < p.sealed[j].path })

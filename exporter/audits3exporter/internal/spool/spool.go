@@ -80,7 +80,31 @@ type Spool struct {
 
 	// lock is held open while the spool is, so that no other process uses the directory.
 	lock *os.File
+
+	// recovery is what Open found of a previous run.
+	recovery Recovery
 }
+
+// Recovery tells what Open found of a previous run, for the collector's log.
+type Recovery struct {
+	// LogEntries are the write-ahead log's entries written back into their batch files.
+	LogEntries int
+	// LogBytesSkipped follow the log's last whole entry and were not written back: a write
+	// that was not yet synced when the previous run stopped, so never acknowledged, unless
+	// the disk damaged the log, which looks the same.
+	LogBytesSkipped int64
+	// OpenBatches and OpenRecords are the open batches kept and the records they hold.
+	OpenBatches, OpenRecords int
+	// TornBytes were cut from the ends of open batch files, after their last whole record:
+	// records of a call that was not acknowledged, unless the disk damaged the file.
+	TornBytes int64
+	// SealedBatches wait for delivery.
+	SealedBatches int
+}
+
+// Cut tells whether Open dropped bytes after the last whole entry of the log or record of a batch:
+// harmless after a crash, but what acknowledged records the disk damaged would look like.
+func (r Recovery) Cut() bool { return r.LogBytesSkipped > 0 || r.TornBytes > 0 }
 
 // ErrInUse is returned by Open when another process holds the spool directory.
 var ErrInUse = errors.New("spool directory is in use by another process (one spool directory per collector)")
@@ -197,6 +221,9 @@ func Open(opts Options) (*Spool, error) {
 	}
 	return s, nil
 }
+
+// Recovered returns what Open found of a previous run.
+func (s *Spool) Recovered() Recovery { return s.recovery }
 
 func (s *Spool) recover(dir string) error {
 	if err := s.recoverSealed(); err != nil {
@@ -920,6 +947,7 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 		if err := os.Truncate(path, int64(whole)); err != nil {
 			return fmt.Errorf("cut torn spool batch: %w", err)
 		}
+		s.recovery.TornBytes += int64(len(data) - whole)
 	}
 	if len(frames) == 0 {
 		return os.Remove(path)
@@ -961,6 +989,8 @@ func (s *Spool) recoverBatch(p *partition, path string) error {
 	}
 	p.open = b
 	s.bytes.Add(b.size)
+	s.recovery.OpenBatches++
+	s.recovery.OpenRecords += b.records
 	return nil
 }
 
@@ -974,6 +1004,7 @@ func (s *Spool) foldInto(p *partition, frames []frame, path string) error {
 		}
 		buf = appendFrame(buf, Record{ID: string(fr.id), EventTime: fr.eventTime, Payload: fr.payload})
 		p.open.records++
+		s.recovery.OpenRecords++
 		if fr.eventTime.Before(p.open.earliest) {
 			p.open.earliest = fr.eventTime
 		}

@@ -180,6 +180,9 @@ func TestRecoveryAfterRestart(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	s2 := openSpool(t, dir)
+	assert.Equal(t, Recovery{OpenBatches: 1, OpenRecords: 1, SealedBatches: 1}, s2.Recovered(),
+		"a clean stop leaves the log empty and nothing torn")
+	assert.False(t, s2.Recovered().Cut())
 	require.Len(t, s2.Pending("acme"), 1)
 	require.Len(t, s2.OpenBatches(), 1)
 	assert.Equal(t, 1, s2.OpenBatches()[0].Records)
@@ -206,6 +209,8 @@ func TestRecoveryCutsTornTail(t *testing.T) {
 		s2, err := Open(Options{Dir: dir})
 		require.NoError(t, err)
 		assert.Equal(t, 2, s2.OpenBatches()[0].Records, "cut at %d", cut)
+		assert.Equal(t, Recovery{OpenBatches: 1, OpenRecords: 2, TornBytes: int64(cut)}, s2.Recovered(), "cut at %d", cut)
+		assert.True(t, s2.Recovered().Cut())
 		sb, err := s2.Seal("acme", t0, joinLines)
 		require.NoError(t, err)
 		body, err := sb.Body()
@@ -631,6 +636,7 @@ func TestRecoveryFoldsASecondOpenBatch(t *testing.T) {
 	info, ok := s.OpenBatch("acme")
 	require.True(t, ok)
 	assert.Equal(t, 6, info.Records)
+	assert.Equal(t, Recovery{OpenBatches: 1, OpenRecords: 6}, s.Recovered(), "the folded batch's records count, its duplicate id not")
 	files, err := os.ReadDir(partDir)
 	require.NoError(t, err)
 	assert.Len(t, files, 1, "the second batch is folded into the first")

@@ -333,7 +333,9 @@ func (s *Spool) replayWAL(path string) error {
 	for {
 		e, n, err := readWALEntry(r, &scratch, remaining)
 		if err != nil {
-			break // io.EOF, or the torn tail of the last write
+			// io.EOF, or the torn tail of the last write
+			s.recovery.LogBytesSkipped = remaining
+			break
 		}
 		remaining -= n
 		batchPath := filepath.Join(s.openDir, e.partition, e.batch+".batch")
@@ -361,6 +363,7 @@ func (s *Spool) replayWAL(path string) error {
 		if _, err := bf.WriteAt(e.frames, e.offset); err != nil {
 			return fmt.Errorf("replay spool log: %w", err)
 		}
+		s.recovery.LogEntries++
 	}
 	if err := closeAll(); err != nil {
 		return fmt.Errorf("replay spool log: %w", err)

@@ -333,19 +333,22 @@ func TestReplayStopsAtADamagedEntry(t *testing.T) {
 		name   string
 		damage func(data []byte, ends []int64) []byte
 		want   []string
+		// replayed is how many entries are written back; the bytes after the last of them
+		// are reported skipped.
+		replayed int
 	}{
-		{name: "intact", damage: func(data []byte, _ []int64) []byte { return data }, want: []string{"a", "b", "c"}},
+		{name: "intact", damage: func(data []byte, _ []int64) []byte { return data }, want: []string{"a", "b", "c"}, replayed: 3},
 		{name: "torn last entry", damage: func(data []byte, ends []int64) []byte {
 			return data[:ends[1]+(ends[2]-ends[1])/2]
-		}, want: []string{"a", "b"}},
+		}, want: []string{"a", "b"}, replayed: 2},
 		{name: "bad checksum in the middle", damage: func(data []byte, ends []int64) []byte {
 			data[ends[1]-3] ^= 0x20 // inside the second entry's frame
 			return data
-		}, want: []string{"a"}},
+		}, want: []string{"a"}, replayed: 1},
 		{name: "damaged header", damage: func(data []byte, ends []int64) []byte {
 			data[ends[0]+2] = '9' // the second entry claims another length
 			return data
-		}, want: []string{"a"}},
+		}, want: []string{"a"}, replayed: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -364,9 +367,14 @@ func TestReplayStopsAtADamagedEntry(t *testing.T) {
 			require.NoError(t, err)
 			ends := walEntryEnds(t, walPath)
 			require.Len(t, ends, 3)
-			require.NoError(t, os.WriteFile(walPath, tc.damage(data, ends), 0o600))
+			damaged := tc.damage(data, ends)
+			require.NoError(t, os.WriteFile(walPath, damaged, 0o600))
 
 			s2 := openSpool(t, copied)
+			r := s2.Recovered()
+			assert.Equal(t, tc.replayed, r.LogEntries, "entries written back")
+			assert.Equal(t, int64(len(damaged))-ends[tc.replayed-1], r.LogBytesSkipped, "bytes after the last whole entry")
+			assert.Equal(t, r.LogBytesSkipped > 0, r.Cut())
 			var got []string
 			for _, n := range []string{"p0", "p1"} {
 				got = append(got, sealedLines(t, s2, n)...)
