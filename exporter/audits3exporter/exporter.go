@@ -109,7 +109,7 @@ func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 	e.spool = sp
 	e.logRecovery(sp.Recovered())
 	e.pool = destination.NewPool(e.logger)
-	e.routes = newRouteTable(e.cfg, e.pool, e.logger, e.wakeAll)
+	e.routes = newRouteTable(e.cfg, e.pool, e.logger, e.routesChanged)
 	if err := e.routes.loadFile(); err != nil {
 		return err
 	}
@@ -399,11 +399,14 @@ func (e *logsExporter) delivererFor(part string) *deliverer {
 	return d
 }
 
-func (e *logsExporter) wakeAll() {
+// routesChanged wakes the deliverers of the tenants whose routes changed.
+func (e *logsExporter) routesChanged(changed func(org string) bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, d := range e.deliverers {
-		d.notify()
+		if changed(d.part) {
+			d.notify()
+		}
 	}
 }
 

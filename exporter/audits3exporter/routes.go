@@ -34,8 +34,9 @@ type routeTable struct {
 	cfg    *Config
 	pool   *destination.Pool
 	logger *zap.Logger
-	// onChange is called after the routes file changed, so held tenants are tried again.
-	onChange func()
+	// onChange is called after the routes file changed, with a test of which org ids' routes
+	// changed, so that their tenants are tried again at once.
+	onChange func(changed func(org string) bool)
 
 	fileRoutes atomic.Pointer[map[string]RouteConfig]
 	fileStamp  fileStamp
@@ -49,7 +50,7 @@ type fileStamp struct {
 	size    int64
 }
 
-func newRouteTable(cfg *Config, pool *destination.Pool, logger *zap.Logger, onChange func()) *routeTable {
+func newRouteTable(cfg *Config, pool *destination.Pool, logger *zap.Logger, onChange func(changed func(org string) bool)) *routeTable {
 	return &routeTable{cfg: cfg, pool: pool, logger: logger, onChange: onChange, compiled: map[string]*objectkey.Template{}}
 }
 
@@ -195,7 +196,7 @@ func (t *routeTable) watch(ctx context.Context, interval time.Duration) {
 		}
 		if t.fileRoutes.Load() != before {
 			t.logger.Info("Routes file reloaded.", zap.Int("routes", len(*t.fileRoutes.Load())))
-			t.onChange()
+			t.onChange(func(string) bool { return true })
 		}
 	}
 }

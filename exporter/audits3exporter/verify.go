@@ -58,7 +58,7 @@ func Verify(ctx context.Context, cfg component.Config, logger *zap.Logger) ([]Ve
 	}
 	pool := destination.NewPool(logger)
 	defer pool.Close()
-	routes := newRouteTable(c, pool, logger, func() {})
+	routes := newRouteTable(c, pool, logger, func(func(string) bool) {})
 	if err := routes.loadFile(); err != nil {
 		return nil, err
 	}
