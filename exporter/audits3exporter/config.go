@@ -162,6 +162,9 @@ const (
 	airkitFlushInterval    = 5 * time.Minute
 	ocsfFlushInterval      = 5 * time.Minute
 	defaultSpoolRetryFloor = time.Second
+	// minFlushInterval keeps batches from closing at nearly every push (and the seal loop's
+	// tick, a quarter of it, from spinning).
+	minFlushInterval = 100 * time.Millisecond
 )
 
 func createDefaultConfig() component.Config {
@@ -253,8 +256,20 @@ func (cfg *Config) Validate() error {
 	if _, err := objectkey.CompileVerify(cfg.VerifyKey); err != nil {
 		add("verify_key", err)
 	}
-	if cfg.FlushInterval < 0 {
-		add("flush_interval", fmt.Errorf("must be positive, got %s", cfg.FlushInterval))
+	if cfg.FlushInterval < minFlushInterval {
+		add("flush_interval", fmt.Errorf("must be at least %s, got %s (a bare number is nanoseconds: write 5m)", minFlushInterval, cfg.FlushInterval))
+	}
+	if cfg.TimeoutConfig.Timeout <= 0 {
+		add("timeout", fmt.Errorf("must be positive, got %s: it bounds every upload and the delivery at shutdown", cfg.TimeoutConfig.Timeout))
+	}
+	if r := cfg.RetryConfig; r.Enabled {
+		// Zero intervals would retry a failing bucket in a tight loop.
+		if r.InitialInterval <= 0 {
+			add("retry_on_failure::initial_interval", fmt.Errorf("must be positive, got %s", r.InitialInterval))
+		}
+		if r.MaxInterval < r.InitialInterval {
+			add("retry_on_failure::max_interval", fmt.Errorf("(%s) must be at least initial_interval (%s)", r.MaxInterval, r.InitialInterval))
+		}
 	}
 	if cfg.MaxEvents <= 0 {
 		add("max_events", fmt.Errorf("must be positive, got %d", cfg.MaxEvents))

@@ -52,6 +52,9 @@ func TestConfigValid(t *testing.T) {
 			assert.Equal(t, "alias/audit", cfg.KMSKeyID)
 			assert.Equal(t, int64(104857600), cfg.Spool.MaxBytes)
 		}},
+		{"no_quick_retries", func(t *testing.T, cfg *Config) {
+			assert.False(t, cfg.RetryConfig.Enabled, "without quick retries their intervals are not used, zero or not")
+		}},
 		{"airkit_routes_only", func(t *testing.T, cfg *Config) {
 			eff := cfg.withSchemaDefaults()
 			assert.Equal(t, 5*time.Minute, eff.FlushInterval, "Airkit delivers every five minutes")
@@ -97,6 +100,9 @@ func TestConfigInvalid(t *testing.T) {
 		{"bad_route", []string{`routes: "../x" is not an org id`}},
 		{"queue_batch", []string{"sending_queue::batch: is not used"}},
 		{"bad_limits", []string{"max_events: must be positive", "max_file_bytes: must be positive", "upload_concurrency: must be positive", "spool::retry_interval: must be at least"}},
+		{"bad_intervals", []string{"flush_interval: must be at least 100ms, got 300ns (a bare number is nanoseconds: write 5m)",
+			"timeout: must be positive, got 0s", "retry_on_failure::initial_interval: must be positive, got 0s"}},
+		{"bad_max_interval", []string{"retry_on_failure::max_interval: (1s) must be at least initial_interval (10s)"}},
 		{"bad_compression", []string{`compression "brotli": must be "none", "gzip", "zstd" or empty`}},
 		{"bad_sse", []string{`routes[acme].sse`, `sse "aws:kms-typo": must be "AES256", "aws:kms" or empty`}},
 	}

@@ -34,7 +34,12 @@ const maxKeyAttempts = 60
 type deliverer struct {
 	exp  *logsExporter
 	part string
-	wake chan struct{}
+	// wake says a batch was sealed; rerouted that the tenant's route changed.
+	wake     chan struct{}
+	rerouted chan struct{}
+	// stored is a batch S3 has, whose removal from the spool failed: the removal is retried,
+	// the upload is not, since a second upload could only leave a second copy.
+	stored *spool.Sealed
 	// reported is the failure code last logged, so that a bucket failing the same way for days
 	// is logged once, not at every attempt.
 	reported string
@@ -42,9 +47,14 @@ type deliverer struct {
 	overdue bool
 }
 
-func (d *deliverer) notify() {
+func (d *deliverer) notify() { signal(d.wake) }
+
+func (d *deliverer) reroute() { signal(d.rerouted) }
+
+// signal leaves a token in ch, a channel of one, unless one waits there already.
+func signal(ch chan struct{}) {
 	select {
-	case d.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -68,7 +78,13 @@ func (d *deliverer) run(ctx context.Context) {
 			continue
 		}
 		sb := pending[0]
-		wait, ok := d.deliver(ctx, sb, backoff)
+		var wait time.Duration
+		ok := true
+		if sb == d.stored {
+			wait = d.removeStored(backoff)
+		} else {
+			wait, ok = d.deliver(ctx, sb, backoff)
+		}
 		if !ok {
 			return
 		}
@@ -95,24 +111,30 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 		d.report(f, err)
 		return e.cfg.Spool.RetryInterval, true
 	}
-	body, err := sb.Body()
-	if err != nil {
-		e.logger.Error("Cannot read a spooled batch; it stays in the spool.", zap.String("tenant", d.part), zap.Error(err))
-		return e.cfg.Spool.RetryInterval, true
-	}
+	// The upload slot is taken before the body is read: upload_concurrency bounds the bodies
+	// in memory, however many tenants wait.
 	if err := e.acquireUpload(ctx); err != nil {
 		return 0, false
+	}
+	body, err := sb.Body()
+	if err != nil {
+		e.releaseUpload()
+		e.logger.Error("Cannot read a spooled batch; it stays in the spool.", zap.String("tenant", d.part), zap.Error(err))
+		return e.cfg.Spool.RetryInterval, true
 	}
 	uploadCtx, cancel := context.WithTimeout(ctx, e.cfg.TimeoutConfig.Timeout)
 	res, err := r.dest.PutNew(uploadCtx, d.keyFunc(r, sb), body, sb.Labels[labelContentType])
 	cancel()
 	e.releaseUpload()
-	if ctx.Err() != nil {
-		return 0, false
-	}
+	// A stored batch is settled even when ctx ended meanwhile: left in the spool, it would be
+	// uploaded again by the next run.
 	if err == nil {
+		wait := time.Duration(0)
 		if derr := e.spool.Delivered(sb); derr != nil {
-			e.logger.Error("Delivered batch could not be removed from the spool.", zap.String("key", res.Key), zap.Error(derr))
+			d.stored = sb
+			wait = backoff.NextBackOff()
+			e.logger.Error("Stored batch could not be removed from the spool; the removal is retried, the upload is not.",
+				zap.String("tenant", d.part), zap.String("key", res.Key), zap.Error(derr))
 		}
 		e.tel.objectsWritten.Add(ctx, 1, metric.WithAttributes(attribute.Bool("already_present", res.AlreadyPresent)))
 		if res.Attempt > 0 {
@@ -130,10 +152,15 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 			d.reported = ""
 		}
 		d.overdue = false
-		backoff.Reset()
+		if d.stored == nil {
+			backoff.Reset()
+		}
 		e.logger.Debug("Stored audit object.", zap.String("bucket", r.bucket), zap.String("key", res.Key),
 			zap.Int("events", sb.Records), zap.Bool("already_present", res.AlreadyPresent))
-		return 0, true
+		return wait, ctx.Err() == nil
+	}
+	if ctx.Err() != nil {
+		return 0, false
 	}
 	f := destination.Classify(err)
 	e.tel.uploadFailures.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", f.Kind.String()), attribute.String("code", f.Code)))
@@ -150,6 +177,18 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 		e.logger.Debug("Upload failed; retrying.", zap.String("tenant", d.part), zap.Error(err))
 		return backoff.NextBackOff(), true
 	}
+}
+
+// removeStored retries the removal of the stored batch from the spool, and says how long to
+// wait before the next step.
+func (d *deliverer) removeStored(backoff *backoffv7.ExponentialBackOff) time.Duration {
+	if err := d.exp.spool.Delivered(d.stored); err != nil {
+		d.exp.logger.Debug("Stored batch still cannot be removed from the spool.", zap.String("tenant", d.part), zap.Error(err))
+		return backoff.NextBackOff()
+	}
+	d.stored = nil
+	backoff.Reset()
+	return 0
 }
 
 // keyFunc names sb's object: attempt 0 is the name chosen when it was sealed; later attempts,
@@ -197,19 +236,25 @@ func (d *deliverer) checkOverdue(sb *spool.Sealed) {
 		zap.String("tenant", d.part), zap.Time("closed_at", sb.SealedAt), zap.Duration("max_elapsed_time", limit))
 }
 
-// sleep waits for wait (forever when negative), a wake-up or the end of ctx; it returns false
-// when ctx ended.
+// sleep waits for wait, or with a negative wait (nothing to deliver) for a sealed batch; a
+// changed route ends either wait, since it may be the fix for what failed, while a batch
+// sealed during a wait after a failure waits like the batches before it: S3's Retry-After and
+// the backoff hold for the tenant, not for one batch. It returns false when ctx ended.
 func (d *deliverer) sleep(ctx context.Context, wait time.Duration) bool {
 	var timer <-chan time.Time
+	sealed := d.wake
 	if wait >= 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		timer = t.C
+		sealed = nil
 	}
 	select {
 	case <-ctx.Done():
 		return false
-	case <-d.wake:
+	case <-sealed:
+		return true
+	case <-d.rerouted:
 		return true
 	case <-timer:
 		return true

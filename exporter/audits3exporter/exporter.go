@@ -388,7 +388,7 @@ func (e *logsExporter) delivererFor(part string) *deliverer {
 	defer e.mu.Unlock()
 	d, ok := e.deliverers[part]
 	if !ok {
-		d = &deliverer{exp: e, part: part, wake: make(chan struct{}, 1)}
+		d = &deliverer{exp: e, part: part, wake: make(chan struct{}, 1), rerouted: make(chan struct{}, 1)}
 		e.deliverers[part] = d
 		e.wg.Add(1)
 		go func() {
@@ -405,7 +405,7 @@ func (e *logsExporter) routesChanged(changed func(org string) bool) {
 	defer e.mu.Unlock()
 	for _, d := range e.deliverers {
 		if changed(d.part) {
-			d.notify()
+			d.reroute()
 		}
 	}
 }
