@@ -115,9 +115,9 @@ type Config struct {
 
 	// Routes maps org ids to their own destination.
 	Routes map[string]RouteConfig `mapstructure:"routes"`
-	// RoutesFile is a YAML or JSON file of more routes (org id -> route), re-read when it
-	// changes; its routes win over Routes. A file that does not validate is refused and the
-	// routes in use stay. Default: none.
+	// RoutesFile is a YAML or JSON file of more routes (org id -> route), polled, a new
+	// content taking effect once two polls in a row read it; its routes win over Routes. A
+	// file that does not validate is refused and the routes in use stay. Default: none.
 	RoutesFile string `mapstructure:"routes_file"`
 	// RoutesReloadInterval is how often RoutesFile is checked for changes. Default: 10s.
 	RoutesReloadInterval time.Duration `mapstructure:"routes_reload_interval"`

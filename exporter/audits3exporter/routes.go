@@ -2,6 +2,7 @@ package audits3exporter
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -28,8 +29,8 @@ var errNoRoute = errors.New("no route for this tenant and no default bucket: its
 
 // routeTable resolves tenants to destinations: the routes of the config, then those of the
 // routes file (which win), then the default destination when a bucket is configured. The file
-// is re-read when it changes; a file that does not load or validate is refused and the routes
-// in use stay.
+// is polled, and a new content is put in use once two polls in a row have read it; a file that
+// does not load or validate is refused and the routes in use stay.
 type routeTable struct {
 	cfg    *Config
 	pool   *destination.Pool
@@ -39,16 +40,20 @@ type routeTable struct {
 	onChange func(changed func(org string) bool)
 
 	fileRoutes atomic.Pointer[map[string]RouteConfig]
-	fileStamp  fileStamp
+	// The watch's memory of the file's contents, by hash (only the goroutine that loads and
+	// polls the file touches them): appliedSum is the content whose routes are in use,
+	// candidateSum a new content seen on the last poll and waiting to be read again, and
+	// refusedSum the last refused content (or read error), so that each is logged once.
+	appliedSum   contentSum
+	candidateSum contentSum
+	refusedSum   contentSum
 
 	mu       sync.Mutex
 	compiled map[string]*objectkey.Template
 }
 
-type fileStamp struct {
-	modTime time.Time
-	size    int64
-}
+// contentSum identifies a content of the routes file; the zero value is no content.
+type contentSum [sha256.Size]byte
 
 func newRouteTable(cfg *Config, pool *destination.Pool, logger *zap.Logger, onChange func(changed func(org string) bool)) *routeTable {
 	return &routeTable{cfg: cfg, pool: pool, logger: logger, onChange: onChange, compiled: map[string]*objectkey.Template{}}
@@ -131,41 +136,37 @@ func (t *routeTable) destinations() map[string]RouteConfig {
 	return out
 }
 
-// loadFile reads the routes file if it changed since the last load. A file that cannot be
-// read or does not validate is refused: the routes in use stay, and the error says why.
+// loadFile reads the routes file once and puts its routes in use, for start-up: a file that
+// cannot be read or does not validate is an error, and start-up fails.
 func (t *routeTable) loadFile() error {
 	path := t.cfg.RoutesFile
 	if path == "" {
 		return nil
 	}
-	st, err := os.Stat(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("routes_file: %w", err)
 	}
-	stamp := fileStamp{modTime: st.ModTime(), size: st.Size()}
-	if stamp == t.fileStamp && t.fileRoutes.Load() != nil {
-		return nil
-	}
-	routes, err := readRoutesFile(path)
+	routes, err := parseRoutesFile(path, data)
 	if err != nil {
-		t.fileStamp = stamp // do not report the same bad file every poll
 		return err
 	}
-	t.fileStamp = stamp
+	t.appliedSum = sha256.Sum256(data)
 	t.fileRoutes.Store(&routes)
 	return nil
 }
 
-// readRoutesFile reads a YAML (or JSON) map of org id to route, validated as the config's
-// routes are.
-func readRoutesFile(path string) (map[string]RouteConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("routes_file: %w", err)
-	}
+// parseRoutesFile reads a YAML (or JSON) map of org id to route, validated as the config's
+// routes are. A file with no map at all (empty, or only comments) is refused: that is what a
+// control plane rewriting the file in place leaves for a moment, and taking it for "no routes"
+// would send every tenant of the file elsewhere. No routes is written {}.
+func parseRoutesFile(path string, data []byte) (map[string]RouteConfig, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("routes_file %s: not YAML or JSON: %w", path, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("routes_file %s: holds no map of routes (empty, or a write in progress); write {} for no routes", path)
 	}
 	var routes map[string]RouteConfig
 	if err := confmap.NewFromStringMap(map[string]any{"routes": raw}).Unmarshal(&struct {
@@ -179,7 +180,7 @@ func readRoutesFile(path string) (map[string]RouteConfig, error) {
 	return routes, nil
 }
 
-// watch re-reads the routes file every interval until ctx ends.
+// watch polls the routes file every interval until ctx ends.
 func (t *routeTable) watch(ctx context.Context, interval time.Duration) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -189,14 +190,88 @@ func (t *routeTable) watch(ctx context.Context, interval time.Duration) {
 			return
 		case <-ticker.C:
 		}
-		before := t.fileRoutes.Load()
-		if err := t.loadFile(); err != nil {
-			t.logger.Error("Routes file refused; the routes in use stay.", zap.Error(err))
-			continue
-		}
-		if t.fileRoutes.Load() != before {
-			t.logger.Info("Routes file reloaded.", zap.Int("routes", len(*t.fileRoutes.Load())))
-			t.onChange(func(string) bool { return true })
+		t.poll()
+	}
+}
+
+// poll reads the routes file and puts a new content in use once two polls in a row have read
+// it unchanged. A control plane that rewrites the file in place (truncate, then write) can be
+// caught half-way, and a file cut inside a value may still validate (a bucket name cut short
+// is another tenant's bucket): a content read twice, a poll interval apart, is one the writer
+// has finished. Contents are compared by hash, since a rewrite of the same size within one
+// modification-time tick changes neither. A file that cannot be read or does not validate is
+// refused and logged, once per distinct content; the routes in use stay.
+func (t *routeTable) poll() {
+	path := t.cfg.RoutesFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.refuse(sha256.Sum256([]byte(err.Error())), fmt.Errorf("routes_file %s: %w", path, err))
+		return
+	}
+	sum := contentSum(sha256.Sum256(data))
+	switch sum {
+	case t.appliedSum:
+		t.candidateSum, t.refusedSum = contentSum{}, contentSum{}
+		return
+	case t.refusedSum:
+		t.candidateSum = contentSum{}
+		return
+	case t.candidateSum:
+	default:
+		t.candidateSum = sum
+		return
+	}
+	routes, err := parseRoutesFile(path, data)
+	if err != nil {
+		t.refuse(sum, err)
+		return
+	}
+	t.appliedSum, t.candidateSum, t.refusedSum = sum, contentSum{}, contentSum{}
+	var inUse map[string]RouteConfig
+	if fr := t.fileRoutes.Load(); fr != nil {
+		inUse = *fr
+	}
+	changed := t.changedOrgs(inUse, routes)
+	if len(changed) == 0 {
+		// Another spelling of the routes in use (comments, order): nothing to wake.
+		return
+	}
+	t.fileRoutes.Store(&routes)
+	t.logger.Info("Routes file reloaded.", zap.Int("routes", len(routes)), zap.Int("changed", len(changed)))
+	t.onChange(func(org string) bool { return changed[org] })
+}
+
+// refuse logs a refused routes file, unless it is the one refused last.
+func (t *routeTable) refuse(sum contentSum, err error) {
+	t.candidateSum = contentSum{}
+	if sum == t.refusedSum {
+		return
+	}
+	t.refusedSum = sum
+	t.logger.Error("Routes file refused; the routes in use stay.", zap.Error(err))
+}
+
+// changedOrgs is the set of org ids whose route was added, removed or changed between two
+// versions of the routes file. Routes are compared as they take effect (a key template left
+// out is the exporter's), so that a route spelled differently but going to the same place
+// does not count.
+func (t *routeTable) changedOrgs(before, after map[string]RouteConfig) map[string]bool {
+	changed := map[string]bool{}
+	for org, old := range before {
+		if rc, ok := after[org]; !ok || !t.sameRoute(old, rc) {
+			changed[org] = true
 		}
 	}
+	for org := range after {
+		if _, ok := before[org]; !ok {
+			changed[org] = true
+		}
+	}
+	return changed
+}
+
+// sameRoute tells whether two routes send a tenant's objects to the same place, the same way.
+func (t *routeTable) sameRoute(a, b RouteConfig) bool {
+	a, b = t.withDefaults(a), t.withDefaults(b)
+	return a.Key == b.Key && a.destination().Equal(b.destination())
 }

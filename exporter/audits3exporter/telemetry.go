@@ -37,7 +37,7 @@ func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func
 	t.eventsHeld = counters.Int64("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
 	t.eventsDelivered = counters.Int64("events_delivered", "{event}", "Events in objects stored in S3.")
 	t.objectsWritten = counters.Int64("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
-	t.objectsUnverified = counters.Int64("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, or SSE-KMS): possibly a second copy of a batch whose first answer was lost.")
+	t.objectsUnverified = counters.Int64("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, SSE-KMS, or before a write to the destination showed its ETags are MD5s): possibly a second copy of a batch whose first answer was lost.")
 	t.namesTaken = counters.Int64("names_taken", "{name}", "Object names passed over because an object held them (412 on a conditional write) that was not this batch, or could not be compared with it: the batch went under a later name.")
 	t.uploadFailures = counters.Int64("upload_failures", "{attempt}", "Failed uploads, by kind (transient, throttled, permanent) and S3 error code.")
 	t.spoolRefusals = counters.Int64("spool_refusals", "{request}", "Pushes refused because the spool was full (backpressure to the pipeline).")

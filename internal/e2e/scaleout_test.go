@@ -105,7 +105,13 @@ func TestScaleOut(t *testing.T) {
 			}
 			assert.Equal(t, len(objects), stats.written, "objects in the buckets = successful writes the replicas report: nothing overwritten")
 			assert.Zero(t, stats.alreadyPresent, "no retry found an earlier upload of its own (no answer was lost)")
-			assert.Zero(t, stats.unverified, "with s3:ListBucket every taken name is compared")
+			// With s3:ListBucket every taken name is compared, except before a replica's first
+			// write of a tenant has shown that the bucket's ETags are MD5s of the content
+			// (a bucket encrypting with KMS by default gives ETags that are not).
+			assert.LessOrEqual(t, stats.unverified, scaleOutReplicas*len(scaleOutTenants), "names taken that could not be compared")
+			if tc.unique {
+				assert.Zero(t, stats.unverified, "with {unique} no name is ever taken")
+			}
 			assert.Zero(t, stats.preconditionFailed, "no batch ran out of names")
 
 			puts := rec.summary()

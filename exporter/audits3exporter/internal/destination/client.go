@@ -33,6 +33,12 @@ const (
 	// shows who wrote and for which tenant.
 	sessionNamePrefix = "auditship"
 	maxSessionName    = 64
+	// assumeRoleTimeout bounds one fetch of assumed-role credentials (AssumeRole, with the STS
+	// client's retries). The SDK's credentials cache runs a fetch once for all callers, under
+	// a context that no caller's deadline or cancellation reaches, and the STS client's HTTP
+	// client has no timeout: without this bound, one STS request that is never answered
+	// would hold every later upload of the destination on it until the collector restarts.
+	assumeRoleTimeout = 30 * time.Second
 )
 
 var errPoolClosed = errors.New("destination pool is closed")
@@ -45,6 +51,8 @@ type Pool struct {
 	sdkLogger logging.Logger
 	// stsEndpoint, when set, is where AssumeRole is sent (tests point it at a fake STS).
 	stsEndpoint string
+	// assumeRoleTimeout bounds one fetch of assumed-role credentials (tests shorten it).
+	assumeRoleTimeout time.Duration
 
 	mu     sync.Mutex
 	dests  map[poolKey]*Destination
@@ -68,7 +76,8 @@ func NewPool(logger *zap.Logger) *Pool {
 		sdkLogger: logging.LoggerFunc(func(_ logging.Classification, format string, v ...any) {
 			logger.Debug("AWS SDK: " + fmt.Sprintf(format, v...))
 		}),
-		dests: map[poolKey]*Destination{},
+		dests:             map[poolKey]*Destination{},
+		assumeRoleTimeout: assumeRoleTimeout,
 	}
 }
 
@@ -134,6 +143,10 @@ type Destination struct {
 	// kmsETags is set once S3 said it encrypted an object with KMS (the bucket's default
 	// encryption may do so unasked): its ETags are then not MD5s.
 	kmsETags atomic.Bool
+	// md5ETags is set once a write in this process came back with the ETag its body's content
+	// gives: only then does an ETag that differs from a body's tell another object. Until
+	// then the bucket may encrypt with KMS by default, which we learn only from a write.
+	md5ETags atomic.Bool
 }
 
 type resolvedClient struct {
@@ -158,7 +171,8 @@ func (p *Pool) build(ctx context.Context, orgID string, cfg Config) (*Destinatio
 				o.ExternalID = aws.String(string(cfg.ExternalID))
 			}
 		})
-		awsCfg.Credentials = aws.NewCredentialsCache(assume, func(o *aws.CredentialsCacheOptions) {
+		bounded := boundedCredentials{provider: assume, timeout: p.assumeRoleTimeout}
+		awsCfg.Credentials = aws.NewCredentialsCache(bounded, func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = credentialsExpiryWindow
 			o.ExpiryWindowJitterFrac = 0.5
 		})
@@ -175,6 +189,19 @@ func (p *Pool) build(ctx context.Context, orgID string, cfg Config) (*Destinatio
 		d.resolved.Store(&resolvedClient{client: d.newClient(cfg.Region), region: cfg.Region})
 	}
 	return d, nil
+}
+
+// boundedCredentials gives every fetch of the provider it wraps a deadline of its own (see
+// assumeRoleTimeout).
+type boundedCredentials struct {
+	provider aws.CredentialsProvider
+	timeout  time.Duration
+}
+
+func (b boundedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	return b.provider.Retrieve(ctx)
 }
 
 // baseConfig is the AWS configuration before any role is assumed: static credentials, or the

@@ -79,25 +79,38 @@ func TestPoolReusesDestinations(t *testing.T) {
 	require.ErrorIs(t, err, errPoolClosed)
 }
 
-// fakeSTS answers AssumeRole with temporary credentials, or with an error when denied.
+// fakeSTS answers AssumeRole with temporary credentials, or with an error when denied. The
+// first `hang` requests get no answer until the test ends.
 type fakeSTS struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	calls  []url.Values
-	auth   []string
-	denied bool
+	srv     *httptest.Server
+	release chan struct{}
+	mu      sync.Mutex
+	calls   []url.Values
+	auth    []string
+	denied  bool
+	hang    int
 }
 
 func newFakeSTS(t *testing.T) *fakeSTS {
-	s := &fakeSTS{}
+	s := &fakeSTS{release: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
 		s.mu.Lock()
 		s.calls = append(s.calls, form)
 		s.auth = append(s.auth, r.Header.Get("Authorization"))
-		denied := s.denied
+		denied, hang := s.denied, s.hang > 0
+		if hang {
+			s.hang--
+		}
 		s.mu.Unlock()
+		if hang {
+			select {
+			case <-s.release:
+			case <-r.Context().Done():
+			}
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		if denied {
 			w.WriteHeader(http.StatusForbidden)
@@ -114,6 +127,8 @@ func newFakeSTS(t *testing.T) *fakeSTS {
 			time.Now().Add(time.Hour).UTC().Format(time.RFC3339), form.Get("RoleSessionName"))
 	}))
 	t.Cleanup(s.srv.Close)
+	// Runs before Close, which waits for the requests being served.
+	t.Cleanup(func() { close(s.release) })
 	return s
 }
 
@@ -123,12 +138,17 @@ func (s *fakeSTS) requests() ([]url.Values, []string) {
 	return append([]url.Values(nil), s.calls...), append([]string(nil), s.auth...)
 }
 
-func roleDest(t *testing.T, f *fakeS3, sts *fakeSTS) *Destination {
+// roleDest is a destination on f that assumes a role through sts, from a pool that modify
+// (when not nil) adjusts first.
+func roleDest(t *testing.T, f *fakeS3, sts *fakeSTS, modify func(*Pool)) *Destination {
 	cfg := f.config()
 	cfg.RoleARN = "arn:aws:iam::123456789012:role/audit-writer"
 	cfg.ExternalID = "ext-id-4711"
 	p := newPool(t)
 	p.stsEndpoint = sts.srv.URL
+	if modify != nil {
+		modify(p)
+	}
 	d, err := p.Get(context.Background(), "org-1", cfg)
 	require.NoError(t, err)
 	return d
@@ -137,7 +157,7 @@ func roleDest(t *testing.T, f *fakeS3, sts *fakeSTS) *Destination {
 func TestAssumeRole(t *testing.T) {
 	f := newFakeS3(t)
 	sts := newFakeSTS(t)
-	d := roleDest(t, f, sts)
+	d := roleDest(t, f, sts, nil)
 
 	for i := range 2 {
 		_, err := d.PutNew(context.Background(), func(a int) string { return fmt.Sprintf("k%d-%d", i, a) }, []byte("x"), "")
@@ -158,11 +178,32 @@ func TestAssumeRole(t *testing.T) {
 	}
 }
 
+// TestAssumeRoleUnanswered: an AssumeRole that STS never answers holds the destination's
+// credentials for at most assumeRoleTimeout; then the role is assumed again and uploads work.
+func TestAssumeRoleUnanswered(t *testing.T) {
+	f := newFakeS3(t)
+	sts := newFakeSTS(t)
+	sts.hang = 1
+	d := roleDest(t, f, sts, func(p *Pool) { p.assumeRoleTimeout = time.Second })
+	upload := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := d.PutNew(ctx, keyN, []byte("x"), "")
+		return err
+	}
+
+	require.Error(t, upload(), "the first upload waits for credentials STS does not send")
+	assert.Eventually(t, func() bool { return upload() == nil }, 5*time.Second, 100*time.Millisecond,
+		"after the bound, the role is assumed again")
+	calls, _ := sts.requests()
+	assert.Len(t, calls, 2, "one unanswered AssumeRole, one answered")
+}
+
 func TestAssumeRoleDenied(t *testing.T) {
 	f := newFakeS3(t)
 	sts := newFakeSTS(t)
 	sts.denied = true
-	d := roleDest(t, f, sts)
+	d := roleDest(t, f, sts, nil)
 
 	_, err := d.PutNew(context.Background(), keyN, []byte("x"), "")
 	require.Error(t, err)

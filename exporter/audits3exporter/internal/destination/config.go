@@ -107,6 +107,12 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
+// Equal tells whether two configs describe the same destination: the same bucket, reached and
+// written the same way, with defaults spelled out or left out alike (as Pool tells them apart).
+func (cfg Config) Equal(other Config) bool {
+	return cfg.withDefaults() == other.withDefaults()
+}
+
 // Validate reports every problem at once, each naming its key as the user wrote it (relative
 // to this section: the caller adds the route's path).
 func (cfg *Config) Validate() error {

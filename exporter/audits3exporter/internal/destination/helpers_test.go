@@ -39,3 +39,13 @@ func keys(n int) func(int) string {
 }
 
 func keyN(attempt int) string { return keys(10)(attempt) }
+
+// showMD5ETags writes a small object of its own through d, which shows d that its bucket's
+// ETags are MD5s of the content, as any first successful write in a process does.
+func showMD5ETags(t *testing.T, d *Destination) {
+	t.Helper()
+	_, err := d.PutNew(context.Background(), func(attempt int) string {
+		return "auditlog/default/org-1/shown-md5-" + strconv.Itoa(attempt) + ".json"
+	}, []byte("an earlier batch\n"), "")
+	require.NoError(t, err)
+}

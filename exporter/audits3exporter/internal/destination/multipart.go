@@ -81,7 +81,7 @@ func (w *write) putMultipart(ctx context.Context, key string) (err error) {
 		IfNoneMatch:     aws.String("*"),
 	})
 	if err == nil {
-		w.d.noteEncryption(done.ServerSideEncryption)
+		w.noteWritten(done.ServerSideEncryption, done.ETag)
 	}
 	return err
 }

@@ -100,17 +100,20 @@ func TestMultipartAbortsOnFailure(t *testing.T) {
 }
 
 // TestMultipartTakenName: a complete refused with 412 is aborted and then compared like a PUT;
-// a key found taken before uploading is not uploaded again.
+// a key found taken before uploading is not uploaded again. Another object is told apart once
+// a write has shown that the bucket's ETags are MD5s; before, it is counted as unverified.
 func TestMultipartTakenName(t *testing.T) {
 	tests := []struct {
 		name          string
 		existing      []byte
 		failFirstList bool // the check before uploading gets no answer
+		firstWrite    bool // no write of this destination has shown MD5 ETags yet
 		want          Result
 		wantCreates   int
 	}{
 		{name: "found before uploading: same", existing: bigBody, want: Result{Key: keyN(0), Multipart: true, AlreadyPresent: true}},
 		{name: "found before uploading: different", existing: []byte("other"), want: Result{Key: keyN(1), Attempt: 1, Multipart: true}, wantCreates: 1},
+		{name: "found before uploading: different, first write", existing: []byte("other"), firstWrite: true, want: Result{Key: keyN(1), Attempt: 1, Multipart: true, Unverified: 1}, wantCreates: 1},
 		{name: "412 on complete: same", existing: bigBody, failFirstList: true, want: Result{Key: keyN(0), Multipart: true, AlreadyPresent: true}, wantCreates: 1},
 		{name: "412 on complete: different", existing: []byte("other"), failFirstList: true, want: Result{Key: keyN(1), Attempt: 1, Multipart: true}, wantCreates: 2},
 	}
@@ -125,6 +128,9 @@ func TestMultipartTakenName(t *testing.T) {
 				f.forget()
 			} else {
 				f.put(keyN(0), tt.existing)
+				if !tt.firstWrite {
+					showMD5ETags(t, d)
+				}
 			}
 			if tt.failFirstList {
 				f.setFault(func(w http.ResponseWriter, _ *http.Request, op, _ string) bool {

@@ -34,8 +34,8 @@ type Result struct {
 	Multipart bool
 	// Unverified counts names passed over because they were taken by an object that could
 	// not be compared with body: listing is denied (no s3:ListBucket), or ETags are not MD5s
-	// (SSE-KMS). One of them may hold body itself, from an earlier attempt whose answer was
-	// lost: a duplicate, never a loss and never an overwrite.
+	// (SSE-KMS) or not yet known to be. One of them may hold body itself, from an earlier
+	// attempt whose answer was lost: a duplicate, never a loss and never an overwrite.
 	Unverified int
 }
 
@@ -47,9 +47,11 @@ type Result struct {
 // without writing again; another ETag means another object, and PutNew moves to the next
 // name. key returns "" to stop; PutNew tries at most 1000 names.
 //
-// When listing is denied (a role with s3:PutObject only) or the ETag is not an MD5 (SSE-KMS
-// gives an ETag that is not), a taken name cannot be told apart from our own earlier write:
-// PutNew takes the next name and counts it in Result.Unverified. That keeps the promise that
+// When listing is denied (a role with s3:PutObject only), the ETag is not an MD5 (SSE-KMS
+// gives an ETag that is not), or no write to this destination in this process has yet shown
+// that its ETags are MD5s (a bucket's default KMS encryption is told only in a write's
+// answer), a taken name cannot be told apart from our own earlier write: PutNew takes the next
+// name and counts it in Result.Unverified. That keeps the promise that
 // nothing is lost or overwritten, at the cost of a possible second copy after a lost answer.
 //
 // Bodies above multipart_threshold go up in parts (see putMultipart). No ACL header is ever
@@ -205,7 +207,7 @@ func (w *write) putObject(ctx context.Context, key string) error {
 	}
 	out, err := w.c.PutObject(ctx, in)
 	if err == nil {
-		w.d.noteEncryption(out.ServerSideEncryption)
+		w.noteWritten(out.ServerSideEncryption, out.ETag)
 	}
 	return err
 }
@@ -228,14 +230,38 @@ func (w *write) existing(ctx context.Context, key string) (objectState, error) {
 	if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key {
 		return stateAbsent, nil
 	}
-	etag := strings.ToLower(strings.Trim(aws.ToString(out.Contents[0].ETag), `"`))
+	etag := normalETag(out.Contents[0].ETag)
 	switch {
-	case etag == hex.EncodeToString(w.md5()) || etag == w.multipartETag():
+	case w.isOwnETag(etag):
 		return stateSame, nil
-	case w.d.cfg.SSE == SSEKMS || w.d.kmsETags.Load() || !isMD5ETag(etag):
+	case w.d.cfg.SSE == SSEKMS || w.d.kmsETags.Load() || !w.d.md5ETags.Load() || !isMD5ETag(etag):
+		// An ETag that is not this body's tells another object only where ETags are MD5s of
+		// the content, which a write must have shown: after a restart, a bucket that encrypts
+		// with KMS by default gives ETags shaped like MD5s that are not.
 		return stateUnknown, nil
 	default:
 		return stateDifferent, nil
+	}
+}
+
+// normalETag is an ETag as S3 sends it, without quotes, in lower case.
+func normalETag(etag *string) string {
+	return strings.ToLower(strings.Trim(aws.ToString(etag), `"`))
+}
+
+// isOwnETag tells whether etag is the one S3 computes for body: its MD5, or the multipart ETag
+// when body goes up in parts. An empty ETag is nobody's.
+func (w *write) isOwnETag(etag string) bool {
+	return etag != "" && (etag == hex.EncodeToString(w.md5()) || etag == w.multipartETag())
+}
+
+// noteWritten learns from a successful write how this destination's ETags can be read: S3
+// saying it encrypted with KMS means they are not MD5s; the ETag of body's content means they
+// are.
+func (w *write) noteWritten(sse types.ServerSideEncryption, etag *string) {
+	w.d.noteEncryption(sse)
+	if !w.d.md5ETags.Load() && w.isOwnETag(normalETag(etag)) {
+		w.d.md5ETags.Store(true)
 	}
 }
 

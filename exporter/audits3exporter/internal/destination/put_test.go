@@ -30,13 +30,30 @@ func TestPutNewWritesNewObject(t *testing.T) {
 	assert.Equal(t, "application/x-ndjson", put.header.Get("Content-Type"))
 }
 
+// existingOrigin is how the object found at a taken name got there.
+type existingOrigin int
+
+const (
+	// byAnotherWriter: stored directly, with the MD5 ETag of its content.
+	byAnotherWriter existingOrigin = iota
+	// byThisDestination: written through S3 by the destination under test, earlier.
+	byThisDestination
+	// byEarlierProcess: written through S3 by a destination of a previous run, as after a
+	// restart; the destination under test has written nothing yet.
+	byEarlierProcess
+)
+
 // TestPutNewTakenName covers the 412 answers: our own earlier write is recognised by its
-// ETag; another object, or one that cannot be compared, sends us to the next name.
+// ETag; another object sends us to the next name; an object that cannot be compared (no
+// listing, KMS ETags, or ETags not yet shown to be MD5s) too, counted as unverified.
 func TestPutNewTakenName(t *testing.T) {
 	body := []byte("batch one\n")
 	tests := []struct {
-		name         string
-		existing     []byte
+		name     string
+		existing []byte
+		origin   existingOrigin
+		// shownMD5 writes another batch first, which shows that the bucket's ETags are MD5s.
+		shownMD5     bool
 		denyList     bool
 		sse          SSE
 		kmsByDefault bool
@@ -50,9 +67,16 @@ func TestPutNewTakenName(t *testing.T) {
 			wantOps:  []string{"PutObject", "ListObjectsV2"},
 		},
 		{
-			name:     "different body: next name",
+			name:     "different body, ETags shown to be MD5s: next name",
 			existing: []byte("another batch\n"),
+			shownMD5: true,
 			want:     Result{Key: keyN(1), Attempt: 1},
+			wantOps:  []string{"PutObject", "ListObjectsV2", "PutObject"},
+		},
+		{
+			name:     "different body before any write showed MD5 ETags: cannot compare, next name",
+			existing: []byte("another batch\n"),
+			want:     Result{Key: keyN(1), Attempt: 1, Unverified: 1},
 			wantOps:  []string{"PutObject", "ListObjectsV2", "PutObject"},
 		},
 		{
@@ -65,6 +89,7 @@ func TestPutNewTakenName(t *testing.T) {
 		{
 			name:     "SSE-KMS: the ETag is no MD5, next name",
 			existing: body,
+			origin:   byThisDestination,
 			sse:      SSEKMS,
 			want:     Result{Key: keyN(1), Attempt: 1, Unverified: 1},
 			wantOps:  []string{"PutObject", "ListObjectsV2", "PutObject"},
@@ -72,6 +97,15 @@ func TestPutNewTakenName(t *testing.T) {
 		{
 			name:         "the bucket encrypts with KMS unasked: noticed, next name",
 			existing:     body,
+			origin:       byThisDestination,
+			kmsByDefault: true,
+			want:         Result{Key: keyN(1), Attempt: 1, Unverified: 1},
+			wantOps:      []string{"PutObject", "ListObjectsV2", "PutObject"},
+		},
+		{
+			name:         "the bucket encrypts with KMS unasked, first write after a restart: next name, unverified",
+			existing:     body,
+			origin:       byEarlierProcess,
 			kmsByDefault: true,
 			want:         Result{Key: keyN(1), Attempt: 1, Unverified: 1},
 			wantOps:      []string{"PutObject", "ListObjectsV2", "PutObject"},
@@ -85,14 +119,20 @@ func TestPutNewTakenName(t *testing.T) {
 			cfg := f.config()
 			cfg.SSE = tt.sse
 			d := destOn(t, cfg)
-			if tt.sse == SSEKMS || tt.kmsByDefault {
-				// Written through S3 with SSE-KMS, so that its ETag is what S3 would give.
+			switch tt.origin {
+			case byAnotherWriter:
+				f.put(keyN(0), tt.existing)
+			case byThisDestination:
 				_, err := d.PutNew(context.Background(), keyN, tt.existing, "")
 				require.NoError(t, err)
-				f.forget()
-			} else {
-				f.put(keyN(0), tt.existing)
+			case byEarlierProcess:
+				_, err := destOn(t, cfg).PutNew(context.Background(), keyN, tt.existing, "")
+				require.NoError(t, err)
 			}
+			if tt.shownMD5 {
+				showMD5ETags(t, d)
+			}
+			f.forget()
 
 			res, err := d.PutNew(context.Background(), keyN, body, "")
 			require.NoError(t, err)
