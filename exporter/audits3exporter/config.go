@@ -135,7 +135,7 @@ type Config struct {
 	// UploadConcurrency bounds uploads in flight across tenants. Default: 16.
 	UploadConcurrency int `mapstructure:"upload_concurrency"`
 
-	// TimeoutConfig bounds one upload attempt (and one push into the spool). Default: 30s.
+	// TimeoutConfig bounds one upload attempt and the delivery at shutdown. Default: 30s.
 	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueConfig is exporterhelper's queue in front of the spool. Default: disabled, so that
 	// a sender's 2xx means its events are on disk; a persistent queue (storage) also works.

@@ -2,10 +2,13 @@ package audits3exporter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +31,9 @@ import (
 // invalidOrgPartition holds the events whose org id cannot name an object. It contains '@',
 // which no valid org id does, so it is never taken for a tenant.
 const invalidOrgPartition = "@invalid-org-id"
+
+// maxListedIDs bounds the event ids an error names.
+const maxListedIDs = 10
 
 // verifyDefaultOrg stands for {org_id} in the verify object of the default destination.
 const verifyDefaultOrg = "default"
@@ -236,6 +242,7 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	scratch := e.scratch.Get().(*pushScratch)
 	defer scratch.release(&e.scratch)
 	invalid := 0
+	var tooLarge []string
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		sls := rls.At(i).ScopeLogs()
@@ -243,25 +250,28 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				part := auditevent.OrgID(lr)
-				if !objectkey.ValidOrgID(part) {
+				org, id := auditevent.OrgID(lr), auditevent.EventID(lr)
+				part := org
+				if !objectkey.ValidOrgID(org) {
 					part = invalidOrgPartition
+					// The held events of every invalid org share one partition, whose ids must
+					// not take one org's event for another's.
+					id = heldEventID(org, id)
 					invalid++
 				}
 				start := len(scratch.arena)
 				scratch.arena = e.encoder.AppendRecord(scratch.arena, lr)
+				r := spool.Record{ID: id, EventTime: eventTime(lr), Payload: scratch.arena[start:len(scratch.arena):len(scratch.arena)]}
+				if !spool.Fits(r) {
+					// Set aside, so that it does not take the push's other records with it.
+					tooLarge = append(tooLarge, auditevent.EventID(lr))
+					scratch.arena = scratch.arena[:start]
+					continue
+				}
 				b := scratch.batchFor(part)
-				b.Records = append(b.Records, spool.Record{
-					ID: auditevent.EventID(lr), EventTime: eventTime(lr), Payload: scratch.arena[start:len(scratch.arena):len(scratch.arena)],
-				})
+				b.Records = append(b.Records, r)
 			}
 		}
-	}
-	if invalid > 0 {
-		// Only the count: the offending org ids may be anything, including secrets.
-		e.logger.Warn("Holding audit events whose org id cannot name an S3 object; they stay in the spool.",
-			zap.Int("events", invalid), zap.String("attribute", auditevent.AttrOrgID))
-		e.tel.eventsHeld.Add(ctx, int64(invalid), metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
 	}
 	batches := scratch.batches
 	added, err := e.spool.AppendAll(batches, now)
@@ -269,6 +279,14 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	for i, b := range batches {
 		total += added[i]
 		offered += len(b.Records)
+		if b.Partition == invalidOrgPartition && added[i] > 0 {
+			e.tel.eventsHeld.Add(ctx, int64(added[i]), metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
+		}
+	}
+	if invalid > 0 {
+		// Only the count: the offending org ids may be anything, including secrets.
+		e.logger.Warn("Holding audit events whose org id cannot name an S3 object; they stay in the spool.",
+			zap.Int("events", invalid), zap.String("attribute", auditevent.AttrOrgID))
 	}
 	e.tel.eventsSpooled.Add(ctx, int64(total))
 	if err == nil && offered > total {
@@ -277,14 +295,30 @@ func (e *logsExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if errors.Is(err, spool.ErrFull) {
 		e.tel.spoolRefusals.Add(ctx, 1)
 	}
-	if errors.Is(err, spool.ErrRecordTooLarge) {
-		// No retry can store it; the sender learns so (the receiver answers that resending
-		// will not help) rather than retrying for ever.
-		return consumererror.NewPermanent(err)
-	}
 	e.sealFull(batches, now)
-	// Retryable: records already spooled are recognised by their ids when they come again.
-	return err
+	if err != nil {
+		// Retryable: records already spooled are recognised by their ids when they come again.
+		return err
+	}
+	if len(tooLarge) > 0 {
+		e.tel.eventsRefused.Add(ctx, int64(len(tooLarge)), metric.WithAttributes(attribute.String("reason", "too_large")))
+		// No retry can store them; the sender learns so (the receiver answers that resending
+		// will not help) rather than retrying for ever. The push's other records are spooled.
+		ids := tooLarge[:min(len(tooLarge), maxListedIDs)]
+		return consumererror.NewPermanent(fmt.Errorf("%d audit events too large for the spool (at most %d bytes encoded), event ids %s; the other events were taken",
+			len(tooLarge), spool.MaxRecordBytes, strings.Join(ids, ", ")))
+	}
+	return nil
+}
+
+// heldEventID is the id under which a held event of org is spooled: its event id qualified by
+// a digest of the org id (which may be anything, so it is not written out).
+func heldEventID(org, id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(org))
+	return hex.EncodeToString(sum[:8]) + ":" + id
 }
 
 func eventTime(lr plog.LogRecord) time.Time {

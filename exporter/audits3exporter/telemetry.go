@@ -19,6 +19,7 @@ type telemetry struct {
 	eventsSpooled     metric.Int64Counter
 	eventsDuplicate   metric.Int64Counter
 	eventsHeld        metric.Int64Counter
+	eventsRefused     metric.Int64Counter
 	eventsDelivered   metric.Int64Counter
 	objectsWritten    metric.Int64Counter
 	objectsUnverified metric.Int64Counter
@@ -35,6 +36,7 @@ func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func
 	t.eventsSpooled = counters.Int64("events_spooled", "{event}", "Events written to the local spool, ready to be batched.")
 	t.eventsDuplicate = counters.Int64("events_duplicate", "{event}", "Events skipped because the spool already held their event id (a redelivery).")
 	t.eventsHeld = counters.Int64("events_held", "{event}", "Events held in the spool that cannot be delivered as they are, by reason (invalid_org_id).")
+	t.eventsRefused = counters.Int64("events_refused", "{event}", "Events refused for good, by reason (too_large: more than the spool can frame); the other events of their push are taken.")
 	t.eventsDelivered = counters.Int64("events_delivered", "{event}", "Events in objects stored in S3.")
 	t.objectsWritten = counters.Int64("objects_written", "{object}", "Objects stored in S3 (already_present: a retry found its own earlier upload).")
 	t.objectsUnverified = counters.Int64("objects_unverified", "{object}", "Objects written under a later name because an earlier one was taken by an object that could not be compared (no s3:ListBucket, SSE-KMS, or before a write to the destination showed its ETags are MD5s): possibly a second copy of a batch whose first answer was lost.")

@@ -25,6 +25,12 @@ import (
 // payload reach maxFrameBytes); nothing of that call is written. Retrying cannot help.
 var ErrRecordTooLarge = errors.New("record too large for the spool")
 
+// MaxRecordBytes is the most a record's id and payload may hold together.
+const MaxRecordBytes = maxFrameBytes - 1
+
+// Fits tells whether the spool can hold r (see MaxRecordBytes).
+func Fits(r Record) bool { return len(r.ID)+len(r.Payload) <= MaxRecordBytes }
+
 // ErrFull is returned by Append when the spool holds its maximum number of bytes: the caller
 // must push back on its sender rather than drop anything.
 var ErrFull = errors.New("spool is full")
@@ -371,8 +377,8 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 		for _, r := range b.Records {
 			// Refused before anything is written: a frame this large would be acknowledged
 			// and then never read back.
-			if n := len(r.ID) + len(r.Payload); n >= maxFrameBytes {
-				return added, fmt.Errorf("spool partition %s: %w: %d bytes, at most %d", b.Partition, ErrRecordTooLarge, n, maxFrameBytes-1)
+			if !Fits(r) {
+				return added, fmt.Errorf("spool partition %s: %w: %d bytes, at most %d", b.Partition, ErrRecordTooLarge, len(r.ID)+len(r.Payload), MaxRecordBytes)
 			}
 		}
 		total += len(b.Records)
