@@ -148,3 +148,25 @@ func TestUploadSlotsBoundBodiesInMemory(t *testing.T) {
 	// rest is the spool's and the pushes' own.
 	assert.Less(t, grew, int64(30<<20), "more than the one body being uploaded is held")
 }
+
+// TestBurstWithoutUniqueGetsItsOwnNames: with GoodData's layout (a name a second, no
+// {unique}), a tenant closing 75 batches within a second while S3 is down gets 75 names, one
+// a second, and every batch is delivered once S3 is back; each batch used to try the same 60
+// names as the batches before it, run out of them, and hold the tenant's delivery for good.
+func TestBurstWithoutUniqueGetsItsOwnNames(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "audit")
+	cfg := testConfig(t, srv, "audit")
+	cfg.MaxEvents = 1
+	cfg.FlushInterval = time.Hour
+	srv.Stop()
+	exp := startExporter(t, cfg)
+	want := ids("b", 75)
+	for _, id := range want {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), auditLogs("acme", id)))
+	}
+	srv.Restart()
+	counts, keys := waitForIDs(t, srv, "audit", "auditlog/default/acme/", want, 60*time.Second)
+	requireExactlyOnce(t, counts, want)
+	assert.Len(t, keys, len(want), "one object a batch")
+}

@@ -63,6 +63,8 @@ type logsExporter struct {
 
 	sealMu   sync.Mutex
 	sealBufs sealBuffers
+	// lastSealed is when each tenant's last batch was closed, as its name says (under sealMu).
+	lastSealed map[string]time.Time
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -86,6 +88,7 @@ func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) 
 		uploads:    make(chan struct{}, cfg.UploadConcurrency),
 		scratch:    sync.Pool{New: func() any { return &pushScratch{arena: make([]byte, 0, 1<<20), index: map[string]int{}} }},
 		deliverers: map[string]*deliverer{},
+		lastSealed: map[string]time.Time{},
 	}, nil
 }
 
@@ -131,9 +134,15 @@ func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 		}
 	}
 	e.runCtx, e.cancelRun = context.WithCancel(context.Background())
-	// Batches a previous run left in the spool are delivered first.
+	// Batches a previous run left in the spool are delivered first, and the names of the
+	// next ones follow theirs (see sealTime).
 	for _, part := range sp.Partitions() {
-		if len(sp.Pending(part)) > 0 {
+		if pending := sp.Pending(part); len(pending) > 0 {
+			for _, sb := range pending {
+				if sb.SealedAt.After(e.lastSealed[part]) {
+					e.lastSealed[part] = sb.SealedAt
+				}
+			}
 			e.delivererFor(part).notify()
 		}
 	}
@@ -372,7 +381,8 @@ func (e *logsExporter) seal(part string, now time.Time) {
 	// the body to disk and keeps nothing of it), so memory holds one batch, not one a tenant.
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
-	sb, err := e.spool.Seal(part, now, func(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
+	at := e.sealTime(part, now)
+	sb, err := e.spool.Seal(part, at, func(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
 		return e.buildObject(&e.sealBufs, info, payloads)
 	})
 	if err != nil {
@@ -380,8 +390,33 @@ func (e *logsExporter) seal(part string, now time.Time) {
 		return
 	}
 	if sb != nil {
+		e.lastSealed[part] = at
 		e.delivererFor(part).notify()
 	}
+}
+
+// sealTime is the time a batch of part closed at now is named after: now, or, when the
+// tenant's key tells its batches apart by time alone (no {unique}), the first time after its
+// last batch's that makes another name. A tenant that closes batches faster than its key's
+// spacing (more than one a second with GoodData's layout: max_events or max_file_bytes reached
+// in a burst) would otherwise have its batches fight over the same names, try the next ones
+// and run out of them; instead its names run ahead of the clock for the length of the burst.
+func (e *logsExporter) sealTime(part string, now time.Time) time.Time {
+	last, ok := e.lastSealed[part]
+	if !ok {
+		return now
+	}
+	// A held tenant (no route yet) is named by the exporter's key, as its route would be
+	// unless it sets one.
+	rc, _ := e.routes.routeConfig(part)
+	tpl, err := e.routes.template(rc.Key)
+	if err != nil || tpl.Spacing() == 0 {
+		return now
+	}
+	if next := last.Truncate(tpl.Spacing()).Add(tpl.Spacing()); now.Before(next) {
+		return next
+	}
+	return now
 }
 
 // sealBuffers hold an object while it is built: a piece of the file, and the object body.

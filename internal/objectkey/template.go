@@ -55,6 +55,20 @@ func Compile(template string) (*Template, error) {
 	}
 }
 
+// Spacing is how far apart two batches of one tenant must be closed for their keys to differ
+// by time alone: zero when the template has {unique}, whose part tells batches apart, a
+// millisecond with {upload_unix_ms}, else a second ({upload_ts14}).
+func (t *Template) Spacing() time.Duration {
+	switch {
+	case has(t.parts, partUnique):
+		return 0
+	case has(t.parts, partUploadUnixMS):
+		return time.Millisecond
+	default:
+		return time.Second
+	}
+}
+
 // MustCompile is Compile for templates known to be valid, such as the defaults; it panics on
 // an error.
 func MustCompile(template string) *Template {

@@ -219,3 +219,20 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+func TestSpacing(t *testing.T) {
+	for _, tc := range []struct {
+		template string
+		want     time.Duration
+	}{
+		{GoodDataKey, time.Second},
+		{AirkitKey, 0},
+		{"logs/{org_id}/{upload_unix_ms}.json", time.Millisecond},
+		{"logs/{org_id}/{upload_ts14}-{upload_unix_ms}", time.Millisecond},
+		{"logs/{org_id}/{upload_ts14}-{unique}", 0},
+	} {
+		t.Run(tc.template, func(t *testing.T) {
+			assert.Equal(t, tc.want, MustCompile(tc.template).Spacing())
+		})
+	}
+}
