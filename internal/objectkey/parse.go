@@ -27,6 +27,51 @@ const (
 	partTimestamp
 )
 
+// MaxKeyBytes is the longest object key S3 takes.
+const MaxKeyBytes = 1024
+
+// extensionRoom is what a template leaves of MaxKeyBytes for the file extension the caller
+// appends (".ndjson.zst" is the longest, 11 bytes) and the suffix a taken name adds to the
+// unique part ("-59").
+const extensionRoom = 16
+
+// maxLen is the longest text parts can make: the widest value of each placeholder (an org id
+// of MaxOrgIDLen, years of four digits, a unique part with its longest suffix).
+func maxLen(parts []part) int {
+	n := 0
+	for _, p := range parts {
+		switch p.kind {
+		case partLiteral:
+			n += len(p.lit)
+		case partOrgID:
+			n += MaxOrgIDLen
+		case partUploadYear, partEventYear:
+			n += len("2026")
+		case partUploadMonth, partUploadDay, partUploadHour, partEventMonth, partEventDay:
+			n += len("01")
+		case partUploadDate, partEventDate:
+			n += len("2026-01-02")
+		case partUploadTS14:
+			n += len("20260102150405")
+		case partUploadUnixMS, partTimestamp:
+			n += len("1796309261649")
+		case partUnique:
+			n += UniqueLen
+		}
+	}
+	return n
+}
+
+// checkLen refuses a template whose keys could be longer than S3 takes: every upload of the
+// tenants concerned would be refused for good.
+func checkLen(parts []part) error {
+	if n := maxLen(parts); n > MaxKeyBytes-extensionRoom {
+		return hintAt(-1, "keys of up to "+strconv.Itoa(n)+" bytes (with an org id of "+strconv.Itoa(MaxOrgIDLen)+")",
+			"S3 takes keys of at most "+strconv.Itoa(MaxKeyBytes)+" bytes, and "+strconv.Itoa(extensionRoom)+" are kept for the file extension")
+	}
+	return nil
+}
+
 // part is one literal run or one placeholder of a template.
 type part struct {
 	kind   partKind

@@ -45,6 +45,9 @@ func Compile(template string) (*Template, error) {
 	if !has(parts, partUploadTS14, partUploadUnixMS, partUnique) {
 		errs = append(errs, hintAt(-1, "none of {upload_ts14}, {upload_unix_ms} and {unique}", "two batches of one tenant would get the same key"))
 	}
+	if err := checkLen(parts); err != nil {
+		errs = append(errs, err)
+	}
 	switch len(errs) {
 	case 0:
 		return &Template{src: template, parts: parts}, nil

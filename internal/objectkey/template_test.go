@@ -112,6 +112,9 @@ func TestCompileRefuses(t *testing.T) {
 		{"unicode", "audït/{org_id}/{upload_ts14}", `character 'ï' not allowed at offset 3: use letters, digits and / ! - _ . * ' ( ) =`, 3},
 		{"newline", "a\n/{org_id}/{upload_ts14}", `character '\n' not allowed at offset 1: use letters, digits and / ! - _ . * ' ( ) =`, 1},
 		{"empty", "", "empty template", -1},
+		// 868 bytes of literal, two slashes, an org id of 128 and 14 digits: 1012, over 1024 less 16.
+		{"keys too long", strings.Repeat("a", 868) + "/{org_id}/{upload_ts14}",
+			"keys of up to 1012 bytes (with an org id of 128): S3 takes keys of at most 1024 bytes, and 16 are kept for the file extension", -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,6 +221,17 @@ func BenchmarkAppend(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestLongestKeyFits(t *testing.T) {
+	// The longest template accepted makes keys that S3 takes, with the longest extension and
+	// the last name's suffix.
+	tpl := MustCompile(strings.Repeat("a", 853) + "/{org_id}/{upload_ts14}-{unique}")
+	key := tpl.Append(nil, Values{OrgID: strings.Repeat("o", MaxOrgIDLen), Upload: time.Now(), Unique: NewUnique() + "-59"})
+	key = append(key, ".ndjson.zst"...)
+	assert.LessOrEqual(t, len(key), MaxKeyBytes)
+	_, err := Compile(strings.Repeat("a", 854) + "/{org_id}/{upload_ts14}-{unique}")
+	assert.Error(t, err, "one byte more")
 }
 
 func TestSpacing(t *testing.T) {

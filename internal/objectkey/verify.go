@@ -22,6 +22,9 @@ func CompileVerify(template string) (*VerifyTemplate, error) {
 	if !has(parts, partTimestamp) {
 		return nil, hintAt(-1, "no {timestamp}", "a second check would find the first check's object")
 	}
+	if err := checkLen(parts); err != nil {
+		return nil, err
+	}
 	return &VerifyTemplate{src: template, parts: parts}, nil
 }
 
