@@ -70,12 +70,16 @@ func convertGoodData(entry *Event, made int, lr plog.LogRecord, rules *Rules, re
 }
 
 // moveToGoodDataBody moves a field that is not canonical into lr's body, or the entries of
-// `details`. When the body holds nothing yet, details becomes it whole, in one move.
+// `details`. When the body holds nothing yet, details becomes it whole, in one move. Both end
+// up in the file's details, so a field that is also an entry of details is refused: one of
+// the two would be lost.
 func moveToGoodDataBody(key string, v *fieldValue, lr plog.LogRecord) error {
 	body := lr.Body()
 	if key != GoodDataDetailsKey {
 		if body.Type() != pcommon.ValueTypeMap {
 			body.SetEmptyMap()
+		} else if _, taken := body.Map().Get(key); taken {
+			return errInDetailsToo(key)
 		}
 		v.putTo(body.Map(), key)
 		return nil
@@ -94,8 +98,17 @@ func moveToGoodDataBody(key string, v *fieldValue, lr plog.LogRecord) error {
 		return nil
 	}
 	bodyMap := body.Map()
+	for dk := range v.v.Map().All() {
+		if _, taken := bodyMap.Get(dk); taken {
+			return errInDetailsToo(dk)
+		}
+	}
 	for dk, dv := range v.v.Map().All() {
 		dv.MoveTo(bodyMap.PutEmpty(dk))
 	}
 	return nil
+}
+
+func errInDetailsToo(key string) *FieldError {
+	return fieldErr(key, "is both a field of the entry and an entry of "+GoodDataDetailsKey+"; one of the two would be lost")
 }

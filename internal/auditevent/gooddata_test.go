@@ -245,8 +245,8 @@ func TestGoodDataDetailsIntoTheBody(t *testing.T) {
 		in   string
 		body string // the body as JSON; "" for an empty body
 	}{
-		{`{` + base + `,"details":{"a":1,"b":2},"c":3,"a":4}`, `{"a":4,"b":2,"c":3}`},
-		{`{` + base + `,"c":3,"a":4,"details":{"a":1,"b":2}}`, `{"c":3,"a":1,"b":2}`},
+		{`{` + base + `,"details":{"a":1,"b":2},"c":3}`, `{"a":1,"b":2,"c":3}`},
+		{`{` + base + `,"c":3,"details":{"a":1,"b":2}}`, `{"c":3,"a":1,"b":2}`},
 		{`{` + base + `,"details":{}}`, ""},
 		{`{` + base + `,"details":{},"c":3}`, `{"c":3}`},
 		{`{` + base + `,"details":null}`, ""},
@@ -258,5 +258,24 @@ func TestGoodDataDetailsIntoTheBody(t *testing.T) {
 			continue
 		}
 		assert.Equal(t, tt.body, string(AppendJSONValue(nil, lr.Body())), tt.in)
+	}
+}
+
+// TestGoodDataFieldAlsoInDetails: a field beyond the canonical ones that is also an entry of
+// details would lose one of the two values in the file's details: the entry is refused,
+// naming the field, in either order.
+func TestGoodDataFieldAlsoInDetails(t *testing.T) {
+	const base = `"eventName":"x","ts":"2023-01-20T18:55:32.466Z","orgId":"o"`
+	for _, in := range []string{
+		`{` + base + `,"details":{"a":1,"b":2},"c":3,"a":4}`,
+		`{` + base + `,"c":3,"a":4,"details":{"a":1,"b":2}}`,
+	} {
+		m := pcommon.NewMap()
+		require.NoError(t, ParseJSONObject([]byte(in), m))
+		err := GoodDataToRecord(m, plog.NewLogRecord())
+		var fe *FieldError
+		require.ErrorAs(t, err, &fe, in)
+		assert.Equal(t, "a", fe.Field, in)
+		assert.Contains(t, fe.Error(), "is both a field of the entry and an entry of details", in)
 	}
 }
