@@ -31,8 +31,9 @@ const MaxRecordBytes = maxFrameBytes - 1
 // Fits tells whether the spool can hold r (see MaxRecordBytes).
 func Fits(r Record) bool { return len(r.ID)+len(r.Payload) <= MaxRecordBytes }
 
-// ErrFull is returned by Append when the spool holds its maximum number of bytes: the caller
-// must push back on its sender rather than drop anything.
+// ErrFull is returned by Append and AppendAll, for the whole call, when the records would take
+// the spool past its maximum number of bytes: the caller must push back on its sender rather
+// than drop anything.
 var ErrFull = errors.New("spool is full")
 
 // Record is one record to stage.
@@ -370,6 +371,7 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 	added = make([]int, len(batches))
 	writes := make([]pendingWrite, len(batches))
 	total := 0
+	var frameBytes int64
 	for _, b := range batches {
 		if !validPartition(b.Partition) {
 			return added, fmt.Errorf("invalid spool partition %q", b.Partition)
@@ -380,8 +382,16 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 			if !Fits(r) {
 				return added, fmt.Errorf("spool partition %s: %w: %d bytes, at most %d", b.Partition, ErrRecordTooLarge, len(r.ID)+len(r.Payload), MaxRecordBytes)
 			}
+			frameBytes += int64(frameOverhead + len(r.ID) + len(r.Payload))
 		}
 		total += len(b.Records)
+	}
+	// A full spool refuses the whole call, before any partition is written: a caller told to
+	// retry resends all of it, and records it has no ids for (a receiver makes new ones each
+	// time) would otherwise be stored again for every partition that took them. Redeliveries
+	// count as new here, and calls in flight together may pass the bound by what they add.
+	if s.maxBytes > 0 && s.bytes.Load()+frameBytes > s.maxBytes {
+		return added, ErrFull
 	}
 	// The writes go in the order of the partitions' names (a pendingWrite, holding an atomic,
 	// is not to be moved once made, so the order is settled first).
@@ -522,10 +532,6 @@ func (s *Spool) write(w *pendingWrite, buf, head []byte, now time.Time) ([]byte,
 		} else {
 			w.done = true
 		}
-		return buf, head
-	}
-	if s.maxBytes > 0 && s.bytes.Load()+int64(len(buf)) > s.maxBytes {
-		w.fail(ErrFull)
 		return buf, head
 	}
 	if b == nil {

@@ -148,6 +148,29 @@ func TestAppendRefusesWhenFull(t *testing.T) {
 	assert.Equal(t, 1, s.OpenBatches()[0].Records, "a refused append adds nothing")
 }
 
+// TestAppendAllRefusesAWholeCallWhenFull: a call that would fill the spool is refused whole,
+// not partition by partition: its caller resends all of it, and partitions written the first
+// time would take their records again (under new ids, when a receiver made them).
+func TestAppendAllRefusesAWholeCallWhenFull(t *testing.T) {
+	s, err := Open(Options{Dir: t.TempDir(), MaxBytes: 300})
+	require.NoError(t, err)
+	defer s.Close()
+	small := []Record{rec("a")}
+	var big []Record
+	for _, id := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		big = append(big, rec(id))
+	}
+	added, err := s.AppendAll([]Batch{{Partition: "aaa", Records: small}, {Partition: "zzz", Records: big}}, t0)
+	require.ErrorIs(t, err, ErrFull)
+	assert.Equal(t, []int{0, 0}, added)
+	assert.Empty(t, s.OpenBatches(), "the partition that would have fitted took nothing either")
+	assert.Zero(t, s.Bytes())
+
+	added, err = s.AppendAll([]Batch{{Partition: "aaa", Records: small}}, t0)
+	require.NoError(t, err, "what fits is taken")
+	assert.Equal(t, []int{1}, added)
+}
+
 func TestAppendRefusesRecordsTooLargeToFrame(t *testing.T) {
 	s, err := Open(Options{Dir: t.TempDir()})
 	require.NoError(t, err)
