@@ -21,8 +21,9 @@ import (
 )
 
 // startUnreachable starts an exporter whose bucket cannot be reached, so that what is pushed
-// stays in the spool to be looked at, with its telemetry in tel.
-func startUnreachable(t *testing.T) (*logsExporter, *componenttest.Telemetry) {
+// stays in the spool to be looked at, with its telemetry in tel; configure, if given, changes
+// the config first.
+func startUnreachable(t *testing.T, configure ...func(*Config)) (*logsExporter, *componenttest.Telemetry) {
 	t.Helper()
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	d := destination.NewDefaultConfig()
@@ -34,6 +35,9 @@ func startUnreachable(t *testing.T) (*logsExporter, *componenttest.Telemetry) {
 	cfg.FlushInterval = time.Hour
 	cfg.Spool.Directory = t.TempDir()
 	cfg.TimeoutConfig.Timeout = 200 * time.Millisecond
+	for _, c := range configure {
+		c(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	set := exportertest.NewNopSettings(metadata.Type)

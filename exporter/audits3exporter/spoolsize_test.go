@@ -10,12 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
 	"github.com/auditship/auditship/internal/auditevent"
 	"github.com/auditship/auditship/internal/compression"
 )
@@ -28,21 +25,7 @@ func TestSpoolBytesPerEvent(t *testing.T) {
 	const events = 10000
 	for _, comp := range []compression.Type{compression.None, compression.Gzip, compression.Zstd} {
 		t.Run(string(comp), func(t *testing.T) {
-			cfg := NewFactory().CreateDefaultConfig().(*Config)
-			d := destination.NewDefaultConfig()
-			d.Bucket = "unreachable"
-			d.Endpoint = "http://127.0.0.1:1" // nothing listens: every upload fails, batches stay
-			d.PathStyle = true
-			d.Credentials = configoptional.Some(destination.CredentialsConfig{AccessKeyID: configopaque.String("k"), SecretAccessKey: configopaque.String("s")})
-			cfg.DestinationConfig = DestinationConfig(d)
-			cfg.Compression = comp
-			cfg.FlushInterval = time.Hour
-			cfg.Spool.Directory = t.TempDir()
-			cfg.TimeoutConfig.Timeout = 200 * time.Millisecond
-			require.NoError(t, cfg.Validate())
-			exp, err := newLogsExporter(cfg.withSchemaDefaults(), exportertestSettings())
-			require.NoError(t, err)
-			require.NoError(t, exp.start(context.Background(), nopHost()))
+			exp, _ := startUnreachable(t, func(cfg *Config) { cfg.Compression = comp })
 
 			var payload int
 			for i := 0; i < events; i += 500 {
@@ -50,10 +33,9 @@ func TestSpoolBytesPerEvent(t *testing.T) {
 				payload += encodedBytes(t, exp, ld)
 				require.NoError(t, exp.pushLogs(context.Background(), ld))
 			}
-			open := dirBytes(t, filepath.Join(cfg.Spool.Directory, "open"))
+			open := dirBytes(t, filepath.Join(exp.cfg.Spool.Directory, "open"))
 			exp.sealAll(time.Now(), true)
-			sealed := dirBytes(t, filepath.Join(cfg.Spool.Directory, "sealed"))
-			require.NoError(t, exp.shutdown(context.Background()))
+			sealed := dirBytes(t, filepath.Join(exp.cfg.Spool.Directory, "sealed"))
 
 			per := func(n int64) float64 { return float64(n) / events }
 			t.Logf("%s: encoded entry %.0f B; open batch %.0f B/event; closed batch %.0f B/event",
