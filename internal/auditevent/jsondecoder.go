@@ -1,12 +1,16 @@
 package auditevent
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
+	"math"
 	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -27,7 +31,8 @@ const (
 	JSONSyntax JSONErrorKind = iota + 1
 	// JSONTruncated: the input ended inside a value.
 	JSONTruncated
-	// JSONNumberOutOfRange: a number is valid JSON but too large for a float64.
+	// JSONNumberOutOfRange: a number with a fraction or an exponent is valid JSON but too large
+	// for a float64 (an integer is kept as its digits instead).
 	JSONNumberOutOfRange
 	// JSONTooDeep: objects and arrays nest deeper than MaxJSONDepth.
 	JSONTooDeep
@@ -50,12 +55,29 @@ func (e *JSONError) Error() string {
 	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }
 
+// The errors of the limits a decoder may be given (SetLimits). Like JSONError, they quote
+// nothing of the input.
+var (
+	// ErrValueTooLarge: a top-level value (or element of the top-level array) spans more bytes
+	// than the limit. It was read to its end without being decoded: the next one can be.
+	ErrValueTooLarge = errors.New("JSON value larger than the limit")
+	// ErrTooManyValues: the input holds more values than the limit. Nothing more is read, as
+	// after a JSONError.
+	ErrTooManyValues = errors.New("JSON input holds more values than the limit")
+)
+
+// errPastValueEnd stops decoding a top-level value once it reaches beyond the limit of its
+// bytes; it is read again without decoding (skipUnlimited) to find its end, and
+// ErrValueTooLarge returned.
+var errPastValueEnd = errors.New("JSON value reaches beyond its limit")
+
 // JSONDecoder decodes JSON from a byte slice straight into pcommon values, keeping the order
-// of object keys. Integers that fit an int64 become Int, other numbers Double; null leaves the
-// value empty. When an object repeats a key, the last value wins at the first one's place.
-// It accepts what encoding/json accepts (strings with invalid UTF-8 or lone surrogates get
-// U+FFFD, as encoding/json does), except nesting deeper than MaxJSONDepth and numbers beyond
-// float64.
+// of object keys. Integers that fit an int64 become Int; longer integers become Str, their
+// digits as written, since a Double would keep only 17 of them; other numbers become Double;
+// null leaves the value empty. When an object repeats a key, the last value wins at the first
+// one's place. It accepts what encoding/json accepts (strings with invalid UTF-8 or lone
+// surrogates get U+FFFD, as encoding/json does), except nesting deeper than MaxJSONDepth and
+// numbers with a fraction or an exponent beyond float64.
 //
 // Decoded strings are cut from chunks of at most 64 KiB that the strings of one input share
 // (see textArena), which saves an allocation per string. A decoded value keeps its chunk alive,
@@ -76,12 +98,23 @@ func (e *JSONError) Error() string {
 //
 // The decoder reads either a stream of top-level values (Next, NextEvent) or the elements of
 // one top-level array (NextElement, NextElementEvent), not both.
+//
+// The memory a decoded input takes is bounded by SetLimits: pdata spends tens of bytes on each
+// value, so a few bytes of JSON (an array of zeros) take many times their size once decoded.
 type JSONDecoder struct {
 	data     []byte
 	off      int
 	depth    int
 	err      error
 	elements arrayState
+
+	// The limits (SetLimits). maxValueBytes bounds each top-level value's bytes (0: no bound);
+	// valueEnd is the offset the one being read may not reach beyond; values is how many more
+	// values may be decoded.
+	maxValueBytes, valueEnd, values int
+	// lineEnd is the offset of the end of the line where the last top-level value of a stream
+	// started (see nextValue).
+	lineEnd int
 
 	plain bool // whether the last string read was plain (taken from the input as it is)
 	// shapes are the members of events that started with other keys than the last one, the
@@ -114,10 +147,32 @@ func NewJSONDecoder(data []byte) *JSONDecoder {
 // values' strings.
 func (d *JSONDecoder) Reset(data []byte) {
 	d.data, d.off, d.err, d.elements = data, 0, nil, arrayBefore
+	d.SetLimits(0, 0)
+	d.lineEnd = 0
 	d.texts.reset() // strings of one input share no chunk with those of the next
 	// Nor do the kept shapes keep the last input's strings alive (see Event.ForgetStrings).
 	for _, members := range d.shapes {
 		forgetStrings(members)
+	}
+}
+
+// SetLimits bounds what d decodes of its input until the next Reset: each top-level value
+// (or element of the top-level array) may span at most valueBytes bytes, and all of them
+// together may hold at most values values (strings, numbers, booleans and nulls at any depth,
+// and objects and arrays, which count as ContainerCost values each; an event's own object is
+// not counted). 0 means no bound.
+//
+// A value too large is refused with ErrValueTooLarge, having cost at most valueBytes bytes of
+// decoding: its decoding stops there and the rest is only read through. In a stream, a value
+// that starts a line longer than valueBytes is read through first, so that one too large and
+// alone on its line (as in NDJSON) is refused without any of it decoded. An input with more
+// values is refused with ErrTooManyValues, in the value where the count is exceeded.
+func (d *JSONDecoder) SetLimits(valueBytes, values int) {
+	d.maxValueBytes = valueBytes
+	d.valueEnd = math.MaxInt
+	d.values = math.MaxInt
+	if values > 0 {
+		d.values = values
 	}
 }
 
@@ -134,7 +189,7 @@ func (d *JSONDecoder) Next(v pcommon.Value) (int, error) {
 	if err != nil {
 		return start, err
 	}
-	return start, d.fail(d.value(v))
+	return start, d.finish(start, d.value(v))
 }
 
 // NextEvent is Next for events: it decodes the next top-level value into e.
@@ -143,20 +198,96 @@ func (d *JSONDecoder) NextEvent(e *Event) (int, error) {
 	if err != nil {
 		return start, err
 	}
-	return start, d.fail(d.event(e))
+	return start, d.finish(start, d.event(e))
 }
 
-// nextValue goes to the next top-level value of a stream and returns where it starts.
+// nextValue goes to the next top-level value of a stream and returns where it starts. When the
+// value's line is longer than the limit of a value's bytes, the value is read through first
+// (see SetLimits): ErrValueTooLarge means it was too large, and was passed.
 func (d *JSONDecoder) nextValue() (int, error) {
 	if d.err != nil {
 		return d.off, d.err
 	}
 	d.skipSpace()
-	if d.off == len(d.data) {
-		return d.off, io.EOF
+	start := d.off
+	if start == len(d.data) {
+		return start, io.EOF
 	}
 	d.depth = 0
-	return d.off, nil
+	d.limitValueAt(start)
+	if d.maxValueBytes == 0 {
+		return start, nil
+	}
+	// Each line is searched once, however many values it holds.
+	if d.lineEnd <= start {
+		d.lineEnd = len(d.data)
+		if i := bytes.IndexByte(d.data[start:], '\n'); i >= 0 {
+			d.lineEnd = start + i
+		}
+	}
+	if d.lineEnd <= d.valueEnd {
+		return start, nil
+	}
+	if err := d.skipUnlimited(); err != nil {
+		return start, d.fail(err)
+	}
+	if d.off > d.valueEnd {
+		return start, ErrValueTooLarge
+	}
+	d.off = start // one of several values on a long line, decoded after all
+	return start, nil
+}
+
+// limitValueAt sets the limit of the bytes of the top-level value that starts at start.
+func (d *JSONDecoder) limitValueAt(start int) {
+	if d.maxValueBytes > 0 {
+		d.valueEnd = start + d.maxValueBytes
+	}
+}
+
+// finish ends the reading of the top-level value (or element) that starts at start, err being
+// what decoding it returned.
+func (d *JSONDecoder) finish(start int, err error) error {
+	switch {
+	case err == nil:
+		if d.off > d.valueEnd {
+			// Beyond the limit by its last few bytes only: what was decoded is small.
+			return ErrValueTooLarge
+		}
+		return nil
+	case err == errPastValueEnd:
+		// What was decoded is dropped: the caller refuses the value.
+		d.off, d.depth = start, 0
+		if d.elements == arrayInside {
+			d.depth = 1
+		}
+		if err := d.skipUnlimited(); err != nil {
+			return d.fail(err)
+		}
+		return ErrValueTooLarge
+	}
+	return d.fail(err)
+}
+
+// ContainerCost is what an object or an array counts against the limit of values (SetLimits):
+// with the room for four entries that value makes in each, an empty one costs pdata about as
+// much as four scalars.
+const ContainerCost = 4
+
+// spend counts the value at d.off, as cost values, against the limit of values and tells
+// whether it may be decoded: whether the limit allows it and the value starts within the
+// limit of its top-level value's bytes. Either limit is then reported by limitError.
+func (d *JSONDecoder) spend(cost int) bool {
+	d.values -= cost
+	return d.values >= 0 && d.off <= d.valueEnd
+}
+
+// limitError returns the error of the limit that spend found crossed.
+func (d *JSONDecoder) limitError() error {
+	if d.values < 0 {
+		return ErrTooManyValues
+	}
+	return errPastValueEnd
 }
 
 // NextElement decodes the next element of the array that the input holds into v and returns
@@ -169,7 +300,7 @@ func (d *JSONDecoder) NextElement(v pcommon.Value) (int, error) {
 	if err != nil {
 		return start, err
 	}
-	return start, d.fail(d.value(v))
+	return start, d.finish(start, d.value(v))
 }
 
 // NextElementEvent is NextElement for events: it decodes the next element into e.
@@ -178,7 +309,7 @@ func (d *JSONDecoder) NextElementEvent(e *Event) (int, error) {
 	if err != nil {
 		return start, err
 	}
-	return start, d.fail(d.event(e))
+	return start, d.finish(start, d.event(e))
 }
 
 // nextElement goes to the next element of the top-level array and returns where it starts.
@@ -224,6 +355,7 @@ func (d *JSONDecoder) nextElement() (int, error) {
 	}
 	d.elements = arrayInside
 	d.depth = 1
+	d.limitValueAt(d.off)
 	return d.off, nil
 }
 
@@ -251,7 +383,15 @@ func (d *JSONDecoder) fail(err error) error {
 // value decodes the value at d.off, which is not whitespace, into v, replacing what v holds.
 // A map or slice that v holds is refilled rather than replaced (see object and array).
 func (d *JSONDecoder) value(v pcommon.Value) error {
-	switch d.data[d.off] {
+	c := d.data[d.off]
+	cost := 1
+	if c == '{' || c == '[' {
+		cost = ContainerCost
+	}
+	if !d.spend(cost) {
+		return d.limitError()
+	}
+	switch c {
 	case '{':
 		if d.depth >= MaxJSONDepth {
 			return d.tooDeep()
@@ -288,7 +428,7 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 		}
 	}
 	var f fieldValue
-	if err := d.scalar(&f); err != nil {
+	if err := d.readScalar(&f); err != nil {
 		return err
 	}
 	if f.typ != pcommon.ValueTypeEmpty {
@@ -300,10 +440,18 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 }
 
 // scalar reads the value at d.off, which is not whitespace, into f, if it is neither an
-// object nor an array. It sets f's fields one by one rather than f as a whole: f is usually
-// an Event's member, and a whole struct is copied with the garbage collector's write barriers
-// for each event. On error, f holds nothing of use.
+// object nor an array, counting it against the limit of values.
 func (d *JSONDecoder) scalar(f *fieldValue) error {
+	if !d.spend(1) {
+		return d.limitError()
+	}
+	return d.readScalar(f)
+}
+
+// readScalar is scalar without the count. It sets f's fields one by one rather than f as a
+// whole: f is usually an Event's member, and a whole struct is copied with the garbage
+// collector's write barriers for each event. On error, f holds nothing of use.
+func (d *JSONDecoder) readScalar(f *fieldValue) error {
 	// Only when set: most members never hold a pcommon value, and each pointer stored while
 	// the garbage collector marks goes through its write barrier.
 	if f.v != (pcommon.Value{}) {
@@ -736,13 +884,54 @@ func (d *JSONDecoder) literal(word string) error {
 
 // number reads the number at d.off into f.
 func (d *JSONDecoder) number(f *fieldValue) error {
-	data := d.data
 	start := d.off
-	i := start
+	end, isInt, err := d.numberEnd()
+	if err != nil {
+		return err
+	}
+	d.off = end
+	if end > d.valueEnd {
+		return errPastValueEnd // before a long number is copied to be parsed
+	}
+	text := d.data[start:end]
+	if isInt {
+		if n, ok := parseInt(text); ok {
+			f.typ, f.num = pcommon.ValueTypeInt, n
+			return nil
+		}
+		// Beyond int64, an integer (such as an id) keeps its digits as a string: a float64
+		// would keep 17 of them.
+		f.typ, f.str = pcommon.ValueTypeStr, d.texts.cut(text, len(d.data)-start)
+		return nil
+	}
+	dbl, err := parseFloat(text, end)
+	if err != nil {
+		return err
+	}
+	f.typ, f.dbl = pcommon.ValueTypeDouble, dbl
+	return nil
+}
+
+// parseFloat parses text, a number whose syntax numberEnd checked and that ends at end.
+func parseFloat(text []byte, end int) (float64, error) {
+	// A view of text rather than a copy: strconv keeps nothing of it.
+	dbl, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(text), len(text)), 64)
+	if err != nil {
+		// The syntax is checked: the number is beyond float64.
+		return 0, &JSONError{Offset: end, Kind: JSONNumberOutOfRange, Reason: "number out of range"}
+	}
+	return dbl, nil
+}
+
+// numberEnd checks the syntax of the number at d.off and returns the offset just after it, and
+// whether it is an integer (no fraction, no exponent).
+func (d *JSONDecoder) numberEnd() (end int, isInt bool, err error) {
+	data := d.data
+	i := d.off
 	if data[i] == '-' {
 		i++
 		if i == len(data) {
-			return d.truncated()
+			return 0, false, d.truncated()
 		}
 	}
 	switch c := data[i]; {
@@ -754,17 +943,17 @@ func (d *JSONDecoder) number(f *fieldValue) error {
 			i++
 		}
 	default:
-		return d.syntaxError(i, "invalid character in numeric literal")
+		return 0, false, d.syntaxError(i, "invalid character in numeric literal")
 	}
-	isInt := true
+	isInt = true
 	if i < len(data) && data[i] == '.' {
 		isInt = false
 		i++
 		if i == len(data) {
-			return d.truncated()
+			return 0, false, d.truncated()
 		}
 		if !isDigit(data[i]) {
-			return d.syntaxError(i, "invalid character after decimal point in numeric literal")
+			return 0, false, d.syntaxError(i, "invalid character after decimal point in numeric literal")
 		}
 		for i < len(data) && isDigit(data[i]) {
 			i++
@@ -777,29 +966,16 @@ func (d *JSONDecoder) number(f *fieldValue) error {
 			i++
 		}
 		if i == len(data) {
-			return d.truncated()
+			return 0, false, d.truncated()
 		}
 		if !isDigit(data[i]) {
-			return d.syntaxError(i, "invalid character in exponent of numeric literal")
+			return 0, false, d.syntaxError(i, "invalid character in exponent of numeric literal")
 		}
 		for i < len(data) && isDigit(data[i]) {
 			i++
 		}
 	}
-	d.off = i
-	if isInt {
-		if n, ok := parseInt(data[start:i]); ok {
-			f.typ, f.num = pcommon.ValueTypeInt, n
-			return nil
-		}
-	}
-	dbl, err := strconv.ParseFloat(string(data[start:i]), 64)
-	if err != nil {
-		// The syntax is checked above: the number is beyond float64.
-		return &JSONError{Offset: i, Kind: JSONNumberOutOfRange, Reason: "number out of range"}
-	}
-	f.typ, f.dbl = pcommon.ValueTypeDouble, dbl
-	return nil
+	return i, isInt, nil
 }
 
 // parseInt parses b, an optional minus and digits, if it fits an int64.
@@ -859,6 +1035,9 @@ func (d *JSONDecoder) strText() ([]byte, error) {
 		if c == '"' {
 			d.off = i + 1
 			d.plain = true
+			if d.off > d.valueEnd {
+				return nil, errPastValueEnd // before a long string is copied
+			}
 			return data[start:i], nil
 		}
 		if c >= utf8.RuneSelf {
@@ -891,6 +1070,9 @@ func (d *JSONDecoder) unescape(start, i int) ([]byte, error) {
 	data := d.data
 	buf := append(d.buf[:0], data[start:i]...)
 	for i < len(data) {
+		if i > d.valueEnd {
+			return nil, errPastValueEnd // before d.buf grows with the string
+		}
 		c := data[i]
 		switch {
 		case jsonPlain[c]:
@@ -995,6 +1177,112 @@ func hexValue(c byte) (rune, bool) {
 		return rune(c - 'A' + 10), true
 	}
 	return 0, false
+}
+
+// skipUnlimited reads the value at d.off, which is not whitespace, through: it checks the
+// value as value does, but decodes nothing and counts nothing against the limits (SetLimits).
+func (d *JSONDecoder) skipUnlimited() error {
+	valueEnd := d.valueEnd
+	d.valueEnd = math.MaxInt
+	err := d.skip()
+	d.valueEnd = valueEnd
+	return err
+}
+
+// skip is skipUnlimited, once the limit of the value's bytes is lifted.
+func (d *JSONDecoder) skip() error {
+	switch c := d.data[d.off]; c {
+	case '{', '[':
+		if d.depth >= MaxJSONDepth {
+			return d.tooDeep()
+		}
+		if c == '{' {
+			return d.skipObject()
+		}
+		return d.skipArray()
+	case '"':
+		_, err := d.strText()
+		return err
+	case 't':
+		return d.literal("true")
+	case 'f':
+		return d.literal("false")
+	case 'n':
+		return d.literal("null")
+	default:
+		if c == '-' || isDigit(c) {
+			start := d.off
+			end, isInt, err := d.numberEnd()
+			if err != nil {
+				return err
+			}
+			d.off = end
+			if !isInt {
+				_, err = parseFloat(d.data[start:end], end) // a number beyond float64 is an error
+			}
+			return err
+		}
+		return d.syntaxError(d.off, "invalid character looking for beginning of value")
+	}
+}
+
+// skipObject reads the object at d.off through, as object reads it.
+func (d *JSONDecoder) skipObject() error {
+	d.depth++
+	d.off++ // the opening brace
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		d.off++
+		d.depth--
+		return nil
+	}
+	for {
+		if _, err := d.key(); err != nil {
+			return err
+		}
+		if err := d.skip(); err != nil {
+			return err
+		}
+		if end, err := d.memberEnd(); err != nil || end {
+			return err
+		}
+	}
+}
+
+// skipArray reads the array at d.off through, as array reads it.
+func (d *JSONDecoder) skipArray() error {
+	d.depth++
+	d.off++ // the opening bracket
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return err
+	}
+	if c != ']' {
+		for {
+			if err = d.skip(); err != nil {
+				return err
+			}
+			if c, err = d.nextNonSpace(); err != nil {
+				return err
+			}
+			if c == ']' {
+				break
+			}
+			if c != ',' {
+				return d.syntaxError(d.off, "invalid character after array element")
+			}
+			d.off++
+			if _, err = d.nextNonSpace(); err != nil {
+				return err
+			}
+		}
+	}
+	d.off++
+	d.depth--
+	return nil
 }
 
 func (d *JSONDecoder) skipSpace() {

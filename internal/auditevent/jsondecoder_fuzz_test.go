@@ -5,7 +5,8 @@ import "testing"
 // FuzzDecodeJSON checks the scanner against encoding/json on any input: the same inputs are
 // valid, errors are at the same offset with the same reason, values are equal with keys in
 // order; reading a stream or an array's elements agrees too, and so does decoding into values
-// that hold other events; nothing panics. Its seeds are jsonCorpus and
+// that hold other events; values read through for a limit (SetLimits) get the same errors;
+// nothing panics. Its seeds are jsonCorpus and
 // testdata/fuzz/FuzzDecodeJSON.
 //
 //	go test -run '^$' -fuzz FuzzDecodeJSON -fuzztime 60s ./internal/auditevent/
@@ -22,5 +23,6 @@ func FuzzDecodeJSON(f *testing.F) {
 		checkStream(t, data)
 		checkElements(t, data)
 		checkAfter(t, prev, data)
+		checkReadThrough(t, data)
 	})
 }

@@ -19,7 +19,8 @@ import (
 // baseline), and whose Unmarshal tells valid from invalid and where.
 
 // tokenDecodeValue reads the next JSON value from dec (which has UseNumber set) into v: integers
-// that fit an int64 as Int, other numbers as Double, null as an empty value.
+// that fit an int64 as Int, longer integers as Str, other numbers as Double, null as an empty
+// value.
 func tokenDecodeValue(dec *json.Decoder, v pcommon.Value) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -60,6 +61,12 @@ func tokenDecodeValue(dec *json.Decoder, v pcommon.Value) error {
 	case json.Number:
 		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
 			v.SetInt(i)
+			return nil
+		}
+		// Where this oracle departs from encoding/json on purpose: an integer beyond int64
+		// keeps its digits as written, as a string (JSONDecoder), not rounded to a float64.
+		if !strings.ContainsAny(string(t), ".eE") {
+			v.SetStr(string(t))
 			return nil
 		}
 		f, err := strconv.ParseFloat(string(t), 64)

@@ -93,7 +93,13 @@ func TestDecodeJSONValues(t *testing.T) {
 	}{
 		{`{"z":1,"a":2.5,"m":"s","n":null,"t":true}`, map[string]any{"z": int64(1), "a": 2.5, "m": "s", "n": nil, "t": true}},
 		{`9223372036854775807`, int64(9223372036854775807)},
-		{`9223372036854775808`, float64(9223372036854775808)},
+		// Integers beyond int64 keep their digits, as written, in a string.
+		{`9223372036854775808`, "9223372036854775808"},
+		{`-9223372036854775809`, "-9223372036854775809"},
+		{`123456789012345678901234567890`, "123456789012345678901234567890"},
+		// Beyond float64 too: 1e320 would be refused as out of range.
+		{`{"id":[1` + strings.Repeat("0", 320) + `]}`, map[string]any{"id": []any{"1" + strings.Repeat("0", 320)}}},
+		{`9223372036854775808.0`, float64(9223372036854775808)},
 		{`1.0`, 1.0},
 		{`1e2`, 100.0},
 		{`-0`, int64(0)},

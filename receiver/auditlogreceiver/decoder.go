@@ -76,6 +76,22 @@ var decodeStates = sync.Pool{New: func() any { return new(decodeState) }}
 // does not stay in memory after its request.
 const maxKeptEvent = 16 << 10
 
+// The values a request's events may hold in all (strings, numbers, booleans and nulls at any
+// depth; an object or array counts as auditevent.ContainerCost): one per bodyBytesPerValue
+// bytes of its body, and at least minValueBudget. A value costs pdata 60 to 100 bytes, so
+// without a bound a body of tiny values (an array of zeros is 2 bytes a value) takes some 50
+// times its size once decoded; with it, 12 times at most. A typical audit event has a value per
+// 20 bytes or more; the floor lets a small request hold a few small arrays.
+const (
+	bodyBytesPerValue = 8
+	minValueBudget    = 4096
+)
+
+// valueBudget is how many values the events of a body of size bytes may hold.
+func valueBudget(size int) int {
+	return max(size/bodyBytesPerValue, minValueBudget)
+}
+
 // eventDecoder turns request bodies into records; what does not change per request (the
 // instrumentation scope, the converter compiled from the input settings, the limits) is fixed
 // at creation.
@@ -108,6 +124,7 @@ func newEventDecoder(cfg *Config, version string) (eventDecoder, error) {
 func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	st := decodeStates.Get().(*decodeState)
 	st.dec.Reset(body)
+	st.dec.SetLimits(d.maxEventBytes, valueBudget(len(body)))
 	b := &batch{
 		dec:      d,
 		logs:     plog.NewLogs(),
@@ -145,12 +162,11 @@ func (b *batch) readArray(dec *auditevent.JSONDecoder) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			b.badJSON(err)
+		if b.badJSON(err) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		if !b.add(where{index: i}, dec.Offset()-start, b.event) {
+		if !b.add(where{index: i}, dec.Offset()-start, err, b.event) {
 			return
 		}
 	}
@@ -165,23 +181,23 @@ func (b *batch) readStream(dec *auditevent.JSONDecoder) {
 		if err == io.EOF {
 			return
 		}
-		if err != nil {
-			b.badJSON(err)
+		if b.badJSON(err) {
 			return
 		}
 		b.largest = max(b.largest, dec.Offset()-start)
-		if !b.add(where{start: start, index: -1}, dec.Offset()-start, b.event) {
+		if !b.add(where{start: start, index: -1}, dec.Offset()-start, err, b.event) {
 			return
 		}
 	}
 }
 
-// add converts one decoded event, size bytes of JSON, or records why it cannot be; it reports
-// false when reading must stop, the request having more events than it may. e is refilled
-// with the next event, here or in a later request: the record must not share anything with
-// it. The converters move what they keep out of e rather than copy it (pdata allocates for
-// every value copied), and the decoder refills the empty values they leave.
-func (b *batch) add(at where, size int, e *auditevent.Event) bool {
+// add converts one decoded event, size bytes of JSON, or records why it cannot be: limited is
+// the limit its decoding crossed, if any (see auditevent.JSONDecoder.SetLimits). It reports
+// false when reading must stop, the request having more events or values than it may. e is
+// refilled with the next event, here or in a later request: the record must not share
+// anything with it. The converters move what they keep out of e rather than copy it (pdata
+// allocates for every value copied), and the decoder refills the empty values they leave.
+func (b *batch) add(at where, size int, limited error, e *auditevent.Event) bool {
 	b.events++
 	switch {
 	case b.events > b.dec.maxEvents:
@@ -189,7 +205,12 @@ func (b *batch) add(at where, size int, e *auditevent.Event) bool {
 		b.refuse(at, "", "one event too many: a request may hold at most "+strconv.Itoa(b.dec.maxEvents)+
 			" events (max_events_per_request); split it")
 		return false
-	case size > b.dec.maxEventBytes:
+	case limited == auditevent.ErrTooManyValues:
+		b.refuse(at, "", "one value too many: the events of a request may hold one value (string, number, boolean or null; "+
+			"an object or array counts as "+strconv.Itoa(auditevent.ContainerCost)+") per "+strconv.Itoa(bodyBytesPerValue)+
+			" bytes of its body, "+strconv.Itoa(valueBudget(len(b.body)))+" in this one; send fewer, larger values")
+		return false
+	case limited == auditevent.ErrValueTooLarge:
 		b.refuse(at, "", "is larger than max_event_bytes ("+strconv.Itoa(b.dec.maxEventBytes)+" bytes)")
 		return true
 	case !e.IsObject():
@@ -248,13 +269,16 @@ func (b *batch) refuse(at where, field, reason string) {
 	b.problems = append(b.problems, p)
 }
 
-// badJSON records why the body could not be read as JSON. The decoder's reasons never quote
-// the body.
-func (b *batch) badJSON(err error) {
+// badJSON records why the body could not be read as JSON, if err, the decoder's, says it
+// could not, and reports whether it did. The decoder's reasons never quote the body.
+func (b *batch) badJSON(err error) bool {
+	if err == nil || err == auditevent.ErrValueTooLarge || err == auditevent.ErrTooManyValues {
+		return false
+	}
 	var je *auditevent.JSONError
 	if !errors.As(err, &je) {
 		b.badJSONAt(len(b.body), "invalid JSON")
-		return
+		return true
 	}
 	switch je.Kind {
 	case auditevent.JSONTruncated:
@@ -266,6 +290,7 @@ func (b *batch) badJSON(err error) {
 	default:
 		b.badJSONAt(je.Offset, "invalid JSON: "+je.Reason)
 	}
+	return true
 }
 
 func (b *batch) badJSONAt(off int, reason string) {

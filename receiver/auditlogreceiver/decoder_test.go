@@ -313,3 +313,105 @@ func TestDecodeRepeatedEventsOfEveryShape(t *testing.T) {
 		}
 	}
 }
+
+// repeatEvent is a valid GoodData entry of about size bytes whose details hold an array of
+// value repeated: with small values, the most values a body can hold.
+func repeatEvent(size int, value string) string {
+	const head, tail = `{"eventName":"E","ts":"2023-01-20T18:55:32.466Z","orgId":"acme","details":{"a":[`, `]}}`
+	n := (size - len(head) - len(tail) + 1) / (len(value) + 1)
+	return head + strings.Repeat(value+",", n-1) + value + tail
+}
+
+// Whatever a body holds, decoding it allocates a bounded multiple of its size: an event too
+// large is refused before or while it is decoded (on a line of its own, before), and the
+// values of a request are bounded by its size (valueBudget). The request is refused whole,
+// where the bound is crossed.
+func TestDecodeMemoryIsBounded(t *testing.T) {
+	const bodySize = 4 << 20
+	const tooLarge = "is larger than max_event_bytes (1048576 bytes)"
+	// The values a body may hold are an eighth of its bytes; an array or object counts as 4.
+	tooManyValues := func(body string) string {
+		return fmt.Sprintf("one value too many: the events of a request may hold one value (string, number, boolean or null; "+
+			"an object or array counts as 4) per 8 bytes of its body, %d in this one; send fewer, larger values", len(body)/8)
+	}
+	zeros := repeatEvent(bodySize/8, "0")
+	zerosNDJSON := strings.Repeat(zeros+"\n", 8)
+	zerosArray := "[" + strings.Repeat(zeros+",", 7) + zeros + "]"
+	emptyArrays := strings.Repeat(repeatEvent(bodySize/8, "[]")+"\n", 8)
+	emptyObjects := strings.Repeat(repeatEvent(bodySize/8, "{}")+"\n", 8)
+	tests := []struct {
+		name string
+		body string
+		want problem
+	}{
+		{"one event too large, ndjson", repeatEvent(bodySize, "0"), problem{Line: 1, Reason: tooLarge}},
+		{"one event too large, array", "[" + repeatEvent(bodySize, "0") + "]", problem{Index: intPtr(0), Reason: tooLarge}},
+		{"one event too large, on many lines", repeatEvent(bodySize, "\n0"), problem{Line: 1, Reason: tooLarge}},
+		{"valid events of zeros, ndjson", zerosNDJSON, problem{Line: 3, Reason: tooManyValues(zerosNDJSON)}},
+		{"valid events of zeros, array", zerosArray, problem{Index: intPtr(2), Reason: tooManyValues(zerosArray)}},
+		{"valid events of empty arrays", emptyArrays, problem{Line: 1, Reason: tooManyValues(emptyArrays)}},
+		{"valid events of empty objects", emptyObjects, problem{Line: 1, Reason: tooManyValues(emptyObjects)}},
+	}
+	d := newTestDecoder(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			var b *batch
+			allocated, peak := measureMemory(func() { b = d.decode(body, benchObserved) })
+			t.Logf("body %d bytes: allocated %d bytes, peak heap %d bytes more", len(body), allocated, peak)
+			assert.Equal(t, []problem{tt.want}, b.problems)
+			assert.True(t, b.refused())
+			// About 12 times the body at most (see the README), with room to spare; it was 50.
+			assert.Less(t, allocated, uint64(16*len(body)))
+		})
+	}
+}
+
+// The bound on values lets real events through: a small request may hold a few arrays of small
+// numbers (minValueBudget), and a big one events of the usual density (a value per 20 bytes or
+// more; the budget is one per 8).
+func TestDecodeValueBudgetPassesRealEvents(t *testing.T) {
+	small := repeatEvent(256, "1")
+	tests := []struct{ name, body string }{
+		{"a small event of small numbers", small},
+		{"a few of them", "[" + strings.Repeat(small+",", 9) + small + "]"},
+		{"events of both shapes", benchEvents(benchGoodDataFormat, 2000, "\n") + benchEvents(benchAirkitFormat, 2000, "\n")},
+	}
+	d := newTestDecoder(t, nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := d.decode([]byte(tt.body), benchObserved)
+			assert.Empty(t, b.problems)
+			assert.Positive(t, b.records.Len())
+		})
+	}
+}
+
+// measureMemory runs f and returns the bytes it allocated and how far the heap grew at most
+// while it ran, sampled every millisecond.
+func measureMemory(f func()) (allocated, peak uint64) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done := make(chan struct{})
+	sampled := make(chan uint64)
+	go func() {
+		var highest uint64
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			highest = max(highest, ms.HeapAlloc)
+			select {
+			case <-done:
+				sampled <- highest
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	f()
+	runtime.ReadMemStats(&after)
+	close(done)
+	highest := max(<-sampled, after.HeapAlloc)
+	return after.TotalAlloc - before.TotalAlloc, highest - min(highest, before.HeapAlloc)
+}

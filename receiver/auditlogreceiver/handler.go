@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,8 +115,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			st.outcome = outcomeTooLarge
-			writeError(w, http.StatusRequestEntityTooLarge,
-				"request body is larger than max_request_body_size ("+strconv.FormatInt(tooLarge.Limit, 10)+" bytes); send fewer events per request")
+			writeTooLarge(w, tooLarge.Limit)
+			return
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			// read_timeout ran out while the body was arriving: a slow link, not a bad
+			// request, so the sender may resend it as it is. 408 rather than 503: the
+			// collector is not overloaded, so waiting for a Retry-After would not help, and
+			// HTTP clients and retry policies take 408 as retryable.
+			st.outcome = outcomeBodyTimeout
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+			writeError(w, http.StatusRequestTimeout, "the request body did not arrive within read_timeout; resend the request")
 			return
 		}
 		// A broken connection or compressed stream; the error's text is the decompressor's or
@@ -298,6 +309,11 @@ func writeProblems(w http.ResponseWriter, b *batch) {
 	writeJSON(w, http.StatusBadRequest, errorResponse{Error: msg, Problems: b.problems})
 }
 
+func writeTooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge,
+		"request body is larger than max_request_body_size ("+strconv.FormatInt(limit, 10)+" bytes); send fewer events per request")
+}
+
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorResponse{Error: msg})
 }
@@ -309,15 +325,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// snappyTooLarge is how confighttp refuses a snappy block body whose header declares more
+// bytes than max_request_body_size, before the handler reads it: with 400, like a corrupt body,
+// where every other body over the limit gets 413.
+const snappyTooLarge = "snappy: decoded size exceeds max request body size"
+
 // confighttpErrorHandler makes the errors confighttp answers by itself (a refusal of the auth
-// extension, an unknown or broken Content-Encoding) look like ours, and counts them.
-func confighttpErrorHandler() confighttp.ToServerOption {
+// extension, an unknown or broken Content-Encoding, a snappy body over the limit) look like
+// ours, and counts them. maxBody is max_request_body_size in effect.
+func confighttpErrorHandler(maxBody int) confighttp.ToServerOption {
 	return confighttp.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, msg string, status int) {
 		st := stateOf(r.Context())
-		switch status {
-		case http.StatusUnauthorized:
+		switch {
+		case status == http.StatusBadRequest && msg == snappyTooLarge:
+			st.outcome = outcomeTooLarge
+			writeTooLarge(w, int64(maxBody))
+			return
+		case status == http.StatusUnauthorized:
 			st.outcome = outcomeUnauthorized
-		case http.StatusBadRequest:
+		case status == http.StatusBadRequest:
 			st.outcome = outcomeBadBody
 		}
 		writeError(w, status, msg)

@@ -14,11 +14,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/auditship/auditship/internal/auditevent"
 	"github.com/auditship/auditship/receiver/auditlogreceiver/internal/metadata"
@@ -469,6 +471,56 @@ func TestCompressedBodies(t *testing.T) {
 				assert.NotEmpty(t, body.Error)
 				assert.Zero(t, sink.LogRecordCount())
 			}
+		})
+	}
+}
+
+// slowReader hands out its body a few bytes at a time, pausing before each: a sender on a slow
+// link.
+type slowReader struct {
+	body  io.Reader
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	time.Sleep(r.pause)
+	return r.body.Read(p[:min(len(p), 8)])
+}
+
+// A body that takes longer than read_timeout to arrive is answered 408, which senders retry:
+// the link is slow, the request is not wrong.
+func TestSlowBodyIsRequestTimeout(t *testing.T) {
+	events := []byte(strings.Repeat(goodDataLogin+"\n", 4))
+	tests := []struct {
+		name, encoding string
+		body           []byte
+	}{
+		{"plain", "", events},
+		{"gzip", "gzip", compressWith(t, "gzip", events)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tel := componenttest.NewTelemetry()
+			t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+			set := receivertest.NewNopSettings(metadata.Type)
+			set.TelemetrySettings = tel.NewTelemetrySettings()
+			sink := new(consumertest.LogsSink)
+			url, client := startReceiverWith(t, set, sink, func(cfg *Config) {
+				cfg.ReadTimeout = 200 * time.Millisecond
+				cfg.WriteTimeout = 5 * time.Second
+			})
+			req, err := http.NewRequest(http.MethodPost, url, &slowReader{body: bytes.NewReader(tt.body), pause: 20 * time.Millisecond})
+			require.NoError(t, err)
+			req.ContentLength = int64(len(tt.body))
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			if tt.encoding != "" {
+				req.Header.Set("Content-Encoding", tt.encoding)
+			}
+			a := send(t, client, req)
+			assert.Equal(t, http.StatusRequestTimeout, a.status, a.raw)
+			assert.Equal(t, "the request body did not arrive within read_timeout; resend the request", a.body.Error)
+			assert.Zero(t, sink.LogRecordCount())
+			assert.Equal(t, map[string]int64{"refused/body_timeout": 1}, pointsByOutcome(t, tel, "otelcol_receiver_auditlog_requests"))
 		})
 	}
 }

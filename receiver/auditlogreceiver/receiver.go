@@ -67,7 +67,7 @@ func (r *auditLogReceiver) Start(ctx context.Context, host component.Host) error
 			return err
 		}
 	}
-	opts := append([]confighttp.ToServerOption{confighttpErrorHandler()}, zstdDecoderOption(&r.cfg.ServerConfig)...)
+	opts := append([]confighttp.ToServerOption{confighttpErrorHandler(maxBodySize(r.cfg))}, zstdDecoderOption(&r.cfg.ServerConfig)...)
 	server, err := r.cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, r.handler, opts...)
 	if err != nil {
 		return fmt.Errorf("build HTTP server: %w", err)

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -231,6 +232,39 @@ func TestCompressedBodiesOfEachEncoding(t *testing.T) {
 			assert.Equal(t, 40, sink.LogRecordCount())
 		})
 	}
+}
+
+// Every body over max_request_body_size is answered 413, however it is compressed. confighttp
+// refuses a snappy block whose header declares more bytes before the handler reads it, with a
+// 400 of its own that the receiver turns into the same 413.
+func TestCompressedBodiesOverTheLimit(t *testing.T) {
+	const limit = 64 << 10
+	events := []byte(strings.Repeat(goodDataLogin+"\n", 2*limit/len(goodDataLogin)))
+	var framed bytes.Buffer
+	fw := s2.NewWriter(&framed, s2.WriterSnappyCompat())
+	_, err := fw.Write(events)
+	require.NoError(t, err)
+	require.NoError(t, fw.Close())
+	tests := []struct {
+		name, encoding string
+		body           []byte
+	}{
+		{"gzip", "gzip", compressWith(t, "gzip", events)},
+		{"zstd", "zstd", compressWith(t, "zstd", events)},
+		{"deflate", "deflate", compressWith(t, "deflate", events)},
+		{"snappy block", "snappy", s2.EncodeSnappy(nil, events)},
+		{"snappy framed", "snappy", framed.Bytes()},
+	}
+	sink := new(consumertest.LogsSink)
+	url, client := startReceiver(t, sink, func(cfg *Config) { cfg.MaxRequestBodySize = limit })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := postEncoded(t, client, url, tt.encoding, tt.body)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, a.status, a.raw)
+			assert.Equal(t, fmt.Sprintf("request body is larger than max_request_body_size (%d bytes); send fewer events per request", limit), a.body.Error)
+		})
+	}
+	assert.Zero(t, sink.LogRecordCount())
 }
 
 // zeroBomb returns about 1 KiB per MiB of zeros it expands to, built without compressing

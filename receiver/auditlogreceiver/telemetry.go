@@ -29,6 +29,7 @@ const (
 	outcomeForbiddenOrg
 	outcomeTooLarge
 	outcomeBadBody
+	outcomeBodyTimeout
 	outcomeBadJSON
 	outcomeInvalidEvent
 	outcomeBusy
@@ -47,6 +48,7 @@ var outcomeReasons = [outcomeCount]string{
 	outcomeForbiddenOrg:         "forbidden_org",
 	outcomeTooLarge:             "too_large",
 	outcomeBadBody:              "bad_body",
+	outcomeBodyTimeout:          "body_timeout",
 	outcomeBadJSON:              "bad_json",
 	outcomeInvalidEvent:         "invalid_event",
 	outcomeBusy:                 "busy",
