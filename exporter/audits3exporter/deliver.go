@@ -132,7 +132,7 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 		wait := time.Duration(0)
 		if derr := e.spool.Delivered(sb); derr != nil {
 			d.stored = sb
-			wait = backoff.NextBackOff()
+			wait = d.quickRetryWait(backoff)
 			e.logger.Error("Stored batch could not be removed from the spool; the removal is retried, the upload is not.",
 				zap.String("tenant", d.part), zap.String("key", res.Key), zap.Error(derr))
 		}
@@ -168,14 +168,11 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 	case f.Kind == destination.Permanent:
 		d.report(f, err)
 		return e.cfg.Spool.RetryInterval, true
-	case !e.cfg.RetryConfig.Enabled:
-		// Quick retries are off: every failure waits for the slow schedule.
-		return e.cfg.Spool.RetryInterval, true
 	case f.Kind == destination.Throttled:
-		return max(f.RetryAfter, backoff.NextBackOff()), true
+		return max(f.RetryAfter, d.quickRetryWait(backoff)), true
 	default:
 		e.logger.Debug("Upload failed; retrying.", zap.String("tenant", d.part), zap.Error(err))
-		return backoff.NextBackOff(), true
+		return d.quickRetryWait(backoff), true
 	}
 }
 
@@ -184,11 +181,20 @@ func (d *deliverer) deliver(ctx context.Context, sb *spool.Sealed, backoff *back
 func (d *deliverer) removeStored(backoff *backoffv7.ExponentialBackOff) time.Duration {
 	if err := d.exp.spool.Delivered(d.stored); err != nil {
 		d.exp.logger.Debug("Stored batch still cannot be removed from the spool.", zap.String("tenant", d.part), zap.Error(err))
-		return backoff.NextBackOff()
+		return d.quickRetryWait(backoff)
 	}
 	d.stored = nil
 	backoff.Reset()
 	return 0
+}
+
+// quickRetryWait is the wait before retrying what failed for now: the backoff of
+// retry_on_failure, or spool::retry_interval when quick retries are off.
+func (d *deliverer) quickRetryWait(backoff *backoffv7.ExponentialBackOff) time.Duration {
+	if !d.exp.cfg.RetryConfig.Enabled {
+		return d.exp.cfg.Spool.RetryInterval
+	}
+	return backoff.NextBackOff()
 }
 
 // keyFunc names sb's object: attempt 0 is the name chosen when it was sealed; later attempts,

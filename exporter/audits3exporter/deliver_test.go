@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	backoffv7 "github.com/cenkalti/backoff/v7"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -149,24 +150,61 @@ func TestUploadSlotsBoundBodiesInMemory(t *testing.T) {
 	assert.Less(t, grew, int64(30<<20), "more than the one body being uploaded is held")
 }
 
-// TestBurstWithoutUniqueGetsItsOwnNames: with GoodData's layout (a name a second, no
-// {unique}), a tenant closing 75 batches within a second while S3 is down gets 75 names, one
-// a second, and every batch is delivered once S3 is back; each batch used to try the same 60
-// names as the batches before it, run out of them, and hold the tenant's delivery for good.
-func TestBurstWithoutUniqueGetsItsOwnNames(t *testing.T) {
+// TestBurstWithoutUniqueClosesABatchASecond: with GoodData's layout (a name a second, no
+// {unique}), a tenant that fills 75 batches within a second closes one a second, each under
+// a name of its own, and a restart right after does not find its names taken. Each batch used
+// to be closed at once: they all tried the same 60 names and ran out of them, holding the
+// tenant's delivery for good.
+func TestBurstWithoutUniqueClosesABatchASecond(t *testing.T) {
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, "audit")
 	cfg := testConfig(t, srv, "audit")
 	cfg.MaxEvents = 1
 	cfg.FlushInterval = time.Hour
-	srv.Stop()
-	exp := startExporter(t, cfg)
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertestSettings(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), nopHost()))
+	start := time.Now()
 	want := ids("b", 75)
 	for _, id := range want {
 		require.NoError(t, exp.ConsumeLogs(context.Background(), auditLogs("acme", id)))
 	}
-	srv.Restart()
-	counts, keys := waitForIDs(t, srv, "audit", "auditlog/default/acme/", want, 60*time.Second)
+	counts, keys := waitForIDs(t, srv, "audit", "auditlog/default/acme/", want, 30*time.Second)
 	requireExactlyOnce(t, counts, want)
-	assert.Len(t, keys, len(want), "one object a batch")
+	assert.LessOrEqual(t, len(keys), int(time.Since(start)/time.Second)+1, "at most one batch a second")
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	restarted := startExporter(t, cfg) // on the same spool
+	again := ids("after-restart-", 1)
+	require.NoError(t, restarted.ConsumeLogs(context.Background(), auditLogs("acme", again...)))
+	counts, _ = waitForIDs(t, srv, "audit", "auditlog/default/acme/", append(want, again...), 20*time.Second)
+	requireExactlyOnce(t, counts, append(want, again...))
+}
+
+// TestQuickRetryWait: with retry_on_failure off, what failed for now (an upload, the removal
+// of a stored batch) waits spool::retry_interval, whatever the backoff's intervals.
+func TestQuickRetryWait(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		enabled bool
+		want    time.Duration
+	}{
+		{"quick retries", true, 2 * time.Second},
+		{"quick retries off", false, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			cfg.RetryConfig.Enabled = tc.enabled
+			cfg.RetryConfig.InitialInterval = 2 * time.Second
+			cfg.RetryConfig.RandomizationFactor = 0
+			if !tc.enabled {
+				cfg.RetryConfig.InitialInterval = 0 // not used: accepted with quick retries off
+			}
+			cfg.Spool.RetryInterval = time.Minute
+			d := &deliverer{exp: &logsExporter{cfg: cfg}}
+			backoff := &backoffv7.ExponentialBackOff{InitialInterval: cfg.RetryConfig.InitialInterval, Multiplier: 1.5, MaxInterval: time.Hour}
+			backoff.Reset()
+			assert.Equal(t, tc.want, d.quickRetryWait(backoff))
+		})
+	}
 }

@@ -63,7 +63,7 @@ type logsExporter struct {
 
 	sealMu   sync.Mutex
 	sealBufs sealBuffers
-	// lastSealed is when each tenant's last batch was closed, as its name says (under sealMu).
+	// lastSealed is when each tenant's last batch was closed (under sealMu).
 	lastSealed map[string]time.Time
 
 	runCtx    context.Context
@@ -134,15 +134,9 @@ func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 		}
 	}
 	e.runCtx, e.cancelRun = context.WithCancel(context.Background())
-	// Batches a previous run left in the spool are delivered first, and the names of the
-	// next ones follow theirs (see sealTime).
+	// Batches a previous run left in the spool are delivered first.
 	for _, part := range sp.Partitions() {
-		if pending := sp.Pending(part); len(pending) > 0 {
-			for _, sb := range pending {
-				if sb.SealedAt.After(e.lastSealed[part]) {
-					e.lastSealed[part] = sb.SealedAt
-				}
-			}
+		if len(sp.Pending(part)) > 0 {
 			e.delivererFor(part).notify()
 		}
 	}
@@ -358,7 +352,7 @@ func (e *logsExporter) sealLoop(ctx context.Context) {
 func (e *logsExporter) sealFull(pushed []spool.Batch, now time.Time) {
 	for _, pb := range pushed {
 		if b, ok := e.spool.OpenBatch(pb.Partition); ok && e.full(b) {
-			e.seal(pb.Partition, now)
+			e.seal(pb.Partition, now, false)
 		}
 	}
 }
@@ -371,18 +365,22 @@ func (e *logsExporter) full(b spool.BatchInfo) bool {
 func (e *logsExporter) sealAll(now time.Time, force bool) {
 	for _, b := range e.spool.OpenBatches() {
 		if force || now.Sub(b.OpenedAt) >= e.cfg.FlushInterval || e.full(b) {
-			e.seal(b.Partition, now)
+			e.seal(b.Partition, now, force)
 		}
 	}
 }
 
-func (e *logsExporter) seal(part string, now time.Time) {
+// seal closes part's batch, unless it is too soon after the last (tooSoon) and not forced; the
+// seal loop comes back to it within a second.
+func (e *logsExporter) seal(part string, now time.Time, force bool) {
 	// One object is built at a time, in buffers reused from seal to seal (the spool writes
 	// the body to disk and keeps nothing of it), so memory holds one batch, not one a tenant.
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
-	at := e.sealTime(part, now)
-	sb, err := e.spool.Seal(part, at, func(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
+	if !force && e.tooSoon(part, now) {
+		return
+	}
+	sb, err := e.spool.Seal(part, now, func(info spool.BatchInfo, payloads iter.Seq[[]byte]) ([]byte, map[string]string, error) {
 		return e.buildObject(&e.sealBufs, info, payloads)
 	})
 	if err != nil {
@@ -390,33 +388,30 @@ func (e *logsExporter) seal(part string, now time.Time) {
 		return
 	}
 	if sb != nil {
-		e.lastSealed[part] = at
+		e.lastSealed[part] = now
 		e.delivererFor(part).notify()
 	}
 }
 
-// sealTime is the time a batch of part closed at now is named after: now, or, when the
-// tenant's key tells its batches apart by time alone (no {unique}), the first time after its
-// last batch's that makes another name. A tenant that closes batches faster than its key's
-// spacing (more than one a second with GoodData's layout: max_events or max_file_bytes reached
-// in a burst) would otherwise have its batches fight over the same names, try the next ones
-// and run out of them; instead its names run ahead of the clock for the length of the burst.
-func (e *logsExporter) sealTime(part string, now time.Time) time.Time {
+// tooSoon tells whether part's batch must wait before it is closed at now: when the tenant's
+// key tells its batches apart by time alone (no {unique}), only one may close per step of it
+// (a second with GoodData's layout, a millisecond with {upload_unix_ms}). A tenant that fills
+// batches faster than that (max_events or max_file_bytes reached in a burst) would otherwise
+// name several after one second, and they would take each other's names, then the next ones,
+// and could run out of them.
+func (e *logsExporter) tooSoon(part string, now time.Time) bool {
 	last, ok := e.lastSealed[part]
 	if !ok {
-		return now
+		return false
 	}
 	// A held tenant (no route yet) is named by the exporter's key, as its route would be
 	// unless it sets one.
 	rc, _ := e.routes.routeConfig(part)
 	tpl, err := e.routes.template(rc.Key)
 	if err != nil || tpl.Spacing() == 0 {
-		return now
+		return false
 	}
-	if next := last.Truncate(tpl.Spacing()).Add(tpl.Spacing()); now.Before(next) {
-		return next
-	}
-	return now
+	return now.Truncate(tpl.Spacing()).Equal(last.Truncate(tpl.Spacing()))
 }
 
 // sealBuffers hold an object while it is built: a piece of the file, and the object body.

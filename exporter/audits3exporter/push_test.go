@@ -118,30 +118,31 @@ func TestHeldEventIDs(t *testing.T) {
 	}
 }
 
-// TestSealTime: batches of a tenant whose key has no {unique} are named at least a second apart.
-func TestSealTime(t *testing.T) {
+// TestTooSoon: a tenant whose key has no {unique} closes at most one batch a second.
+func TestTooSoon(t *testing.T) {
 	exp, _ := startUnreachable(t) // GoodData's layout: a name a second
 	t0 := time.Date(2026, 12, 3, 15, 0, 0, 300_000_000, time.UTC)
 	for _, tc := range []struct {
-		name       string
-		last, now  time.Time
-		hasLast    bool
-		wantSealed time.Time
+		name    string
+		last    time.Time
+		hasLast bool
+		now     time.Time
+		want    bool
 	}{
-		{"first batch", time.Time{}, t0, false, t0},
-		{"same second", t0, t0.Add(200 * time.Millisecond), true, t0.Truncate(time.Second).Add(time.Second)},
-		{"behind the last", t0.Add(5 * time.Second), t0, true, t0.Truncate(time.Second).Add(6 * time.Second)},
-		{"a later second", t0, t0.Add(1500 * time.Millisecond), true, t0.Add(1500 * time.Millisecond)},
+		{"first batch", time.Time{}, false, t0, false},
+		{"same second", t0, true, t0.Add(600 * time.Millisecond), true},
+		{"next second", t0, true, t0.Add(700 * time.Millisecond), false},
+		{"clock went back a second", t0, true, t0.Add(-time.Second), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			delete(exp.lastSealed, "acme")
 			if tc.hasLast {
 				exp.lastSealed["acme"] = tc.last
 			}
-			assert.Equal(t, tc.wantSealed, exp.sealTime("acme", tc.now))
+			assert.Equal(t, tc.want, exp.tooSoon("acme", tc.now))
 		})
 	}
 	exp.routes.cfg.Key = "logs/{org_id}/{upload_ts14}-{unique}"
 	exp.lastSealed["acme"] = t0
-	assert.Equal(t, t0, exp.sealTime("acme", t0), "{unique} tells batches of one second apart")
+	assert.False(t, exp.tooSoon("acme", t0), "{unique} tells batches of one second apart")
 }

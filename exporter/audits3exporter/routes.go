@@ -47,6 +47,9 @@ type routeTable struct {
 	appliedSum   contentSum
 	candidateSum contentSum
 	refusedSum   contentSum
+	// candidate are the routes read at the last poll, when they validated, waiting to be read
+	// again (in whatever spelling).
+	candidate *map[string]RouteConfig
 
 	mu       sync.Mutex
 	compiled map[string]*objectkey.Template
@@ -194,12 +197,14 @@ func (t *routeTable) watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// poll reads the routes file and puts a new content in use once two polls in a row have read
-// it unchanged. A control plane that rewrites the file in place (truncate, then write) can be
-// caught half-way, and a file cut inside a value may still validate (a bucket name cut short
-// is another tenant's bucket): a content read twice, a poll interval apart, is one the writer
-// has finished. Contents are compared by hash, since a rewrite of the same size within one
-// modification-time tick changes neither. A file that cannot be read or does not validate is
+// poll reads the routes file and puts new routes in use once two polls in a row have read
+// them. A control plane that rewrites the file in place (truncate, then write) can be caught
+// half-way, and a file cut inside a value may still validate (a bucket name cut short is
+// another tenant's bucket): routes read twice, a poll interval apart, are ones the writer has
+// finished. The routes are compared, not the bytes, so that a file rewritten at every poll
+// with another comment or order still takes effect; the bytes are hashed to skip the content
+// in use and a refused one, since a rewrite of the same size within one modification-time
+// tick changes neither. A file that cannot be read, or does not validate twice in a row, is
 // refused and logged, once per distinct content; the routes in use stay.
 func (t *routeTable) poll() {
 	path := t.cfg.RoutesFile
@@ -211,22 +216,26 @@ func (t *routeTable) poll() {
 	sum := contentSum(sha256.Sum256(data))
 	switch sum {
 	case t.appliedSum:
-		t.candidateSum, t.refusedSum = contentSum{}, contentSum{}
+		t.candidateSum, t.candidate, t.refusedSum = contentSum{}, nil, contentSum{}
 		return
 	case t.refusedSum:
-		t.candidateSum = contentSum{}
-		return
-	case t.candidateSum:
-	default:
-		t.candidateSum = sum
+		t.candidateSum, t.candidate = contentSum{}, nil
 		return
 	}
 	routes, err := parseRoutesFile(path, data)
-	if err != nil {
+	switch {
+	case err != nil && sum == t.candidateSum:
 		t.refuse(sum, err)
 		return
+	case err != nil:
+		// Perhaps a write in progress: refused if it reads the same at the next poll.
+		t.candidateSum, t.candidate = sum, nil
+		return
+	case t.candidate == nil || len(t.changedOrgs(*t.candidate, routes)) > 0:
+		t.candidateSum, t.candidate = sum, &routes
+		return
 	}
-	t.appliedSum, t.candidateSum, t.refusedSum = sum, contentSum{}, contentSum{}
+	t.appliedSum, t.candidateSum, t.candidate, t.refusedSum = sum, contentSum{}, nil, contentSum{}
 	var inUse map[string]RouteConfig
 	if fr := t.fileRoutes.Load(); fr != nil {
 		inUse = *fr
@@ -243,7 +252,7 @@ func (t *routeTable) poll() {
 
 // refuse logs a refused routes file, unless it is the one refused last.
 func (t *routeTable) refuse(sum contentSum, err error) {
-	t.candidateSum = contentSum{}
+	t.candidateSum, t.candidate = contentSum{}, nil
 	if sum == t.refusedSum {
 		return
 	}

@@ -143,6 +143,21 @@ func TestRoutesFileIgnoresTornReads(t *testing.T) {
 			},
 		},
 		{
+			name: "a file rewritten at every poll with another comment is applied",
+			steps: []step{
+				{content: "# generated 1\n" + complete, polls: 1, wantBucket: "audit-logs-aa"},
+				{content: "# generated 2\n" + complete, polls: 1, wantBucket: "audit-logs-ab"},
+			},
+		},
+		{
+			name: "routes that differ at every poll are not applied",
+			steps: []step{
+				{content: routeYAML("acme", "audit-logs-ab"), polls: 1, wantBucket: "audit-logs-aa"},
+				{content: routeYAML("acme", "audit-logs-ac"), polls: 1, wantBucket: "audit-logs-aa"},
+				{content: routeYAML("acme", "audit-logs-ad"), polls: 1, wantBucket: "audit-logs-aa"},
+			},
+		},
+		{
 			name: "a bad file is logged once per distinct content, and the routes stay",
 			steps: []step{
 				{content: routeYAML("acme", "Not_A_Bucket"), polls: 4, wantBucket: "audit-logs-aa"},
