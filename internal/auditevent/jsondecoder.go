@@ -19,6 +19,12 @@ import (
 // shallow; the limit keeps a hostile body from costing stack and time.
 const MaxJSONDepth = 64
 
+// MaxJSONObjectKeys is how many keys an object may hold in decoded JSON. A key is looked for
+// among the object's keys before it (pdata's Map has no other way to keep the last of repeated
+// keys), so decoding an object costs the square of its keys: 100,000 keys in one event took 49
+// CPU-seconds. Audit events hold tens.
+const MaxJSONObjectKeys = 1000
+
 // keptShapes is how many shapes of events, besides the last one's, a decoder keeps to refill:
 // a stream that mixes GoodData entries and Airkit rows switches between two.
 const keptShapes = 2
@@ -36,6 +42,8 @@ const (
 	JSONNumberOutOfRange
 	// JSONTooDeep: objects and arrays nest deeper than MaxJSONDepth.
 	JSONTooDeep
+	// JSONTooManyKeys: an object holds more than MaxJSONObjectKeys keys.
+	JSONTooManyKeys
 )
 
 // JSONError says where and why the input could not be decoded. Like FieldError, it never
@@ -545,6 +553,9 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 			}
 		}
 		pending = false
+		if m.Len() >= MaxJSONObjectKeys {
+			return d.tooManyKeys()
+		}
 		// PutEmpty finds a key seen before in this object: the last value wins, in its place.
 		// The key travels with the value, in the same record: it is cut from the same chunks.
 		if err = d.value(m.PutEmpty(d.texts.cut(key, len(d.data)-d.off))); err != nil {
@@ -624,6 +635,9 @@ func (d *JSONDecoder) event(e *Event) error {
 		key, err := d.key()
 		if err != nil {
 			return err
+		}
+		if len(e.members) >= MaxJSONObjectKeys {
+			return d.tooManyKeys()
 		}
 		m := e.memberFor(key, d.plain, &d.keys)
 		if err := d.memberValue(m); err != nil {
@@ -1313,6 +1327,10 @@ func (d *JSONDecoder) syntaxError(off int, reason string) error {
 
 func (d *JSONDecoder) truncated() error {
 	return &JSONError{Offset: len(d.data), Kind: JSONTruncated, Reason: "unexpected end of JSON input"}
+}
+
+func (d *JSONDecoder) tooManyKeys() error {
+	return &JSONError{Offset: d.off, Kind: JSONTooManyKeys, Reason: "object with more than " + strconv.Itoa(MaxJSONObjectKeys) + " keys"}
 }
 
 func (d *JSONDecoder) tooDeep() error {

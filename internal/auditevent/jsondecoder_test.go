@@ -2,6 +2,7 @@ package auditevent
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/bits"
 	"strings"
@@ -409,5 +410,53 @@ func TestNotPlain(t *testing.T) {
 			word[i] = fill
 		}
 		require.Zero(t, notPlain(binary.LittleEndian.Uint64(word[:])), "%q", word)
+	}
+}
+
+// TestJSONObjectKeyLimit: an object, nested or an event's own, may hold MaxJSONObjectKeys keys
+// and no more; a member past them is refused before it is looked up, even a repeated key.
+func TestJSONObjectKeyLimit(t *testing.T) {
+	object := func(keys int, repeat bool) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range keys {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, i, i)
+		}
+		if repeat {
+			b.WriteString(`,"k0":0`)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name    string
+		keys    int
+		repeat  bool
+		wantErr bool
+	}{
+		{"at the limit", MaxJSONObjectKeys, false, false},
+		{"at the limit, a key repeated", MaxJSONObjectKeys, true, true},
+		{"one more", MaxJSONObjectKeys + 1, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, in := range []string{`{"details":` + object(tc.keys, tc.repeat) + `}`, object(tc.keys, tc.repeat)} {
+				nested := DecodeJSON([]byte(in), pcommon.NewValueEmpty())
+				var e Event
+				_, top := NewJSONDecoder([]byte(in)).NextEvent(&e)
+				for _, err := range []error{nested, top} {
+					if !tc.wantErr {
+						assert.NoError(t, err)
+						continue
+					}
+					var je *JSONError
+					require.ErrorAs(t, err, &je)
+					assert.Equal(t, JSONTooManyKeys, je.Kind)
+					assert.Equal(t, "object with more than 1000 keys", je.Reason)
+				}
+			}
+		})
 	}
 }

@@ -287,6 +287,8 @@ func (b *batch) badJSON(err error) bool {
 		b.badJSONAt(je.Offset, "invalid JSON value, such as a number out of range")
 	case auditevent.JSONTooDeep:
 		b.badJSONAt(je.Offset, "objects and arrays nested too deeply (more than "+strconv.Itoa(auditevent.MaxJSONDepth)+" levels)")
+	case auditevent.JSONTooManyKeys:
+		b.badJSONAt(je.Offset, "an object with more than "+strconv.Itoa(auditevent.MaxJSONObjectKeys)+" keys")
 	default:
 		b.badJSONAt(je.Offset, "invalid JSON: "+je.Reason)
 	}
