@@ -14,7 +14,7 @@ ENV CGO_ENABLED=0
 WORKDIR /src
 COPY . .
 # The caches only speed up rebuilds; the result is the same without BuildKit cache mounts.
-RUN --mount=type=cache,target=/root/go/pkg/mod \
+RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     make build
 # Fails the build if a binary is not static after all (a dependency that forces cgo).

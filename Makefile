@@ -66,7 +66,7 @@ run: $(COLLECTOR) $(VERSITYGW)
 # ocb-built binary, and lint.
 test: $(COLLECTOR) $(VERSITYGW) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
-	cd deploy/check && $(GO) test -count=1 ./...
+	cd deploy/check && AUDITSHIP_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
 # Each fuzz target for FUZZTIME beyond its seeds (a minute and a half in all): a regression on
@@ -86,7 +86,7 @@ fuzz:
 # through the built binary's `validate`. A nested module, so that the k8s.io dependencies stay
 # out of ours; AUDITSHIP_COLLECTOR (exported above) points it at the binary.
 test-deploy: $(COLLECTOR)
-	cd deploy/check && $(GO) test -count=1 ./...
+	cd deploy/check && AUDITSHIP_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 ./...
 
 # The container image. Its build stage runs `make build` itself, so this needs only a Docker
 # engine (with BuildKit, the default).

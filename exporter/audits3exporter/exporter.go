@@ -189,8 +189,10 @@ func (e *logsExporter) waitDelivered(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			e.logger.Info("Shutting down with batches still in the spool; they are delivered after the next start.",
-				zap.Int64("batches", batches))
+			// A warning: the next start delivers them only if it finds this spool directory, which
+			// a sidecar's emptyDir, for one, does not keep.
+			e.logger.Warn("Shutting down with batches still in the spool; they are delivered after the next start on this spool directory.",
+				zap.Int64("batches", batches), zap.String("spool", e.cfg.Spool.Directory))
 			return
 		case <-ticker.C:
 		}

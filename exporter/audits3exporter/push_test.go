@@ -146,3 +146,14 @@ func TestTooSoon(t *testing.T) {
 	exp.lastSealed["acme"] = t0
 	assert.False(t, exp.tooSoon("acme", t0), "{unique} tells batches of one second apart")
 }
+
+// TestCountersExportedFromTheStart: before anything is pushed, the counters an alert compares
+// are exported at 0, rather than missing until their first event.
+func TestCountersExportedFromTheStart(t *testing.T) {
+	_, tel := startUnreachable(t)
+	for _, name := range []string{"events_spooled", "events_duplicate", "events_delivered", "events_held", "events_refused",
+		"objects_written", "objects_unverified", "names_taken", "spool_refusals"} {
+		_, err := tel.GetMetric("otelcol_exporter_audits3_" + name)
+		assert.NoError(t, err, name)
+	}
+}

@@ -50,6 +50,15 @@ func newTelemetry(set component.TelemetrySettings, sp *spool.Spool, pending func
 	if err := errors.Join(counters.Err(), err1, err2); err != nil {
 		return nil, err
 	}
+	// Counters are exported from the start, at 0: an alert comparing two of them (events
+	// spooled but none delivered) must not find one missing after a restart.
+	ctx := context.Background()
+	for _, c := range []metric.Int64Counter{t.eventsSpooled, t.eventsDuplicate, t.eventsDelivered, t.objectsUnverified, t.namesTaken, t.spoolRefusals} {
+		c.Add(ctx, 0)
+	}
+	t.eventsHeld.Add(ctx, 0, metric.WithAttributes(attribute.String("reason", "invalid_org_id")))
+	t.eventsRefused.Add(ctx, 0, metric.WithAttributes(attribute.String("reason", "too_large")))
+	t.objectsWritten.Add(ctx, 0, metric.WithAttributes(attribute.Bool("already_present", false)))
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(spoolBytes, sp.Bytes())
 		batches, held := pending()

@@ -110,6 +110,8 @@ func TestGracefulShutdown(t *testing.T) {
 	tests := []struct {
 		name    string
 		timeout time.Duration // of Shutdown's context; 0 for none
+		// drain is the receiver's own bound on the wait; 0 for shutdownDrain.
+		drain time.Duration
 		// wantStatus is what the request in flight gets: its pipeline's answer when shutdown
 		// waits for it, nothing when shutdown gives up first.
 		wantStatus int
@@ -117,6 +119,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}{
 		{name: "waits for requests in flight", wantStatus: http.StatusOK},
 		{name: "gives up at the deadline", timeout: 50 * time.Millisecond, wantErr: "shut down HTTP server: context deadline exceeded"},
+		{name: "gives up after its own bound when the collector sets none", drain: 50 * time.Millisecond, wantErr: "shut down HTTP server: context deadline exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +131,9 @@ func TestGracefulShutdown(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
 			r := rcv.(*auditLogReceiver)
+			if tt.drain > 0 {
+				r.drain = tt.drain
+			}
 			client := newClient(t, nil)
 
 			inFlight := postInBackground(client, r.url("http"))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -27,7 +28,17 @@ type auditLogReceiver struct {
 	server  *http.Server
 	addr    net.Addr // where the server listens, once started
 	serving sync.WaitGroup
+	// drain bounds how long Shutdown waits for requests in progress (shutdownDrain).
+	drain time.Duration
 }
+
+// shutdownDrain bounds how long Shutdown waits for requests in progress when the collector's
+// shutdown has no deadline (its default). A request's pipeline answers within moments (its
+// events are fsynced in the exporter's spool); what takes longer is a body still arriving
+// slowly, which could hold the shutdown for read_timeout (1m by default), past a pod's grace
+// period, before the exporter closes its batches. Such a request was not answered, and its
+// sender resends it.
+const shutdownDrain = 5 * time.Second
 
 func newAuditLogReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*auditLogReceiver, error) {
 	obsrep, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
@@ -55,6 +66,7 @@ func newAuditLogReceiver(cfg *Config, set receiver.Settings, next consumer.Logs)
 		settings: set,
 		handler:  newHandler(cfg, dec, acc, next, obsrep, set.Logger),
 		tel:      tel,
+		drain:    shutdownDrain,
 	}, nil
 }
 
@@ -103,6 +115,8 @@ func (r *auditLogReceiver) Shutdown(ctx context.Context) error {
 	if r.server == nil {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.drain)
+	defer cancel()
 	err := r.server.Shutdown(ctx)
 	if err != nil {
 		err = errors.Join(err, r.server.Close())
