@@ -120,6 +120,8 @@ type JSONDecoder struct {
 	// valueEnd is the offset the one being read may not reach beyond; values is how many more
 	// values may be decoded.
 	maxValueBytes, valueEnd, values int
+	// valuesBefore is values when the top-level value being read began.
+	valuesBefore int
 	// lineEnd is the offset of the end of the line where the last top-level value of a stream
 	// started (see nextValue).
 	lineEnd int
@@ -248,8 +250,10 @@ func (d *JSONDecoder) nextValue() (int, error) {
 
 // limitValueAt sets the limit of the bytes of the top-level value that starts at start.
 func (d *JSONDecoder) limitValueAt(start int) {
+	d.valuesBefore = d.values
 	if d.maxValueBytes > 0 {
-		d.valueEnd = start + d.maxValueBytes
+		// Never past the input, so that no limit, however large, overflows.
+		d.valueEnd = start + min(d.maxValueBytes, len(d.data)-start)
 	}
 }
 
@@ -263,15 +267,20 @@ func (d *JSONDecoder) finish(start int, err error) error {
 			return ErrValueTooLarge
 		}
 		return nil
-	case err == errPastValueEnd:
-		// What was decoded is dropped: the caller refuses the value.
+	case err == errPastValueEnd, err == ErrTooManyValues && d.maxValueBytes > 0:
+		// What was decoded is dropped. A value too large may use up the limit of values before
+		// it passes the limit of its bytes: read through, its end tells which it is.
 		d.off, d.depth = start, 0
 		if d.elements == arrayInside {
 			d.depth = 1
 		}
-		if err := d.skipUnlimited(); err != nil {
+		if skipErr := d.skipUnlimited(); skipErr != nil {
+			return d.fail(skipErr)
+		}
+		if err == ErrTooManyValues && d.off <= d.valueEnd {
 			return d.fail(err)
 		}
+		d.values = d.valuesBefore // the refused value keeps none of its values
 		return ErrValueTooLarge
 	}
 	return d.fail(err)
@@ -553,12 +562,13 @@ func (d *JSONDecoder) object(m pcommon.Map) error {
 			}
 		}
 		pending = false
-		if m.Len() >= MaxJSONObjectKeys {
-			return d.tooManyKeys()
-		}
 		// PutEmpty finds a key seen before in this object: the last value wins, in its place.
 		// The key travels with the value, in the same record: it is cut from the same chunks.
-		if err = d.value(m.PutEmpty(d.texts.cut(key, len(d.data)-d.off))); err != nil {
+		v := m.PutEmpty(d.texts.cut(key, len(d.data)-d.off))
+		if m.Len() > MaxJSONObjectKeys {
+			return d.tooManyKeys()
+		}
+		if err = d.value(v); err != nil {
 			return err
 		}
 		if end, err := d.memberEnd(); err != nil || end {
@@ -636,10 +646,10 @@ func (d *JSONDecoder) event(e *Event) error {
 		if err != nil {
 			return err
 		}
-		if len(e.members) >= MaxJSONObjectKeys {
+		m := e.memberFor(key, d.plain, &d.keys)
+		if len(e.members) > MaxJSONObjectKeys {
 			return d.tooManyKeys()
 		}
-		m := e.memberFor(key, d.plain, &d.keys)
 		if err := d.memberValue(m); err != nil {
 			return err
 		}

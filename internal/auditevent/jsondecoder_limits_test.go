@@ -3,10 +3,12 @@ package auditevent
 import (
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -142,4 +144,37 @@ func TestReadThroughAgainstDecoding(t *testing.T) {
 	for _, in := range jsonCorpus {
 		checkReadThrough(t, []byte(in))
 	}
+}
+
+// TestJSONDecoderLimitEdges: an array element too large to decode is refused as too large even
+// when it uses up the values first (and gives them back for the next element), and a limit of
+// bytes larger than any input does not overflow.
+func TestJSONDecoderLimitEdges(t *testing.T) {
+	zeros := func(n int) string { return "[" + strings.Repeat("0,", n-1) + "0]" }
+	t.Run("too large before too many", func(t *testing.T) {
+		in := "[" + zeros(3000) + `,{"a":1}]`
+		d := NewJSONDecoder([]byte(in))
+		d.SetLimits(1000, 100)
+		v := pcommon.NewValueEmpty()
+		_, err := d.NextElement(v)
+		require.ErrorIs(t, err, ErrValueTooLarge, "the first element uses up 100 values before it passes 1000 bytes")
+		_, err = d.NextElement(v)
+		require.NoError(t, err, "the values of the refused element are given back")
+		assert.Equal(t, map[string]any{"a": int64(1)}, v.Map().AsRaw())
+	})
+	t.Run("too many within the bytes", func(t *testing.T) {
+		d := NewJSONDecoder([]byte("[" + zeros(30) + "]"))
+		d.SetLimits(1000, 20)
+		_, err := d.NextElement(pcommon.NewValueEmpty())
+		require.ErrorIs(t, err, ErrTooManyValues)
+	})
+	t.Run("a limit larger than the input", func(t *testing.T) {
+		d := NewJSONDecoder([]byte("{\"a\":1}\n{\"b\":2}\n"))
+		d.SetLimits(math.MaxInt, 0)
+		v := pcommon.NewValueEmpty()
+		for range 2 {
+			_, err := d.Next(v)
+			require.NoError(t, err)
+		}
+	})
 }

@@ -146,7 +146,7 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 	// The records own what they took from the event: the converters moved its objects and
 	// arrays out, leaving empty values that the next decoding refills.
 	b.event = nil
-	if !b.malformed && b.largest <= maxKeptEvent {
+	if b.keepsState() {
 		// The strings of this request stay with its records only: the kept state keeps its
 		// shapes' keys, not the chunks its last values were cut from.
 		st.event.ForgetStrings()
@@ -154,6 +154,14 @@ func (d *eventDecoder) decode(body []byte, observed pcommon.Timestamp) *batch {
 		decodeStates.Put(st)
 	}
 	return b
+}
+
+// keepsState tells whether the decoding state of b's request may serve another request. Not
+// after invalid JSON, nor after a refused event: decoding may have stopped inside an event (at
+// a limit, at an unknown shape) and left its values in the state's members, where
+// ForgetStrings does not reach; nor after an event too large to keep its room.
+func (b *batch) keepsState() bool {
+	return !b.malformed && len(b.problems) == 0 && b.largest <= maxKeptEvent
 }
 
 func (b *batch) readArray(dec *auditevent.JSONDecoder) {

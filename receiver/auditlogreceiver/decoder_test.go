@@ -415,3 +415,23 @@ func measureMemory(f func()) (allocated, peak uint64) {
 	highest := max(<-sampled, after.HeapAlloc)
 	return after.TotalAlloc - before.TotalAlloc, highest - min(highest, before.HeapAlloc)
 }
+
+// TestDecodeStateKeptOnlyAfterCleanRequests: a request refused for any event may have stopped
+// decoding inside one and left its values (a credential, perhaps) in the decoding state, so
+// that state does not serve another request.
+func TestDecodeStateKeptOnlyAfterCleanRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    batch
+		want bool
+	}{
+		{"clean", batch{}, true},
+		{"invalid JSON", batch{malformed: true}, false},
+		{"a refused event", batch{problems: []problem{{Line: 1, Reason: "one value too many"}}}, false},
+		{"an event too large to keep its room", batch{largest: maxKeptEvent + 1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.b.keepsState())
+		})
+	}
+}

@@ -124,9 +124,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// request, so the sender may resend it as it is. 408 rather than 503: the
 			// collector is not overloaded, so waiting for a Retry-After would not help, and
 			// HTTP clients and retry policies take 408 as retryable.
-			st.outcome = outcomeBodyTimeout
-			w.Header().Set("Connection", "close") // the rest of the body is not read
-			writeError(w, http.StatusRequestTimeout, "the request body did not arrive within read_timeout; resend the request")
+			writeBodyTimeout(w, st)
 			return
 		}
 		// A broken connection or compressed stream; the error's text is the decompressor's or
@@ -330,9 +328,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // where every other body over the limit gets 413.
 const snappyTooLarge = "snappy: decoded size exceeds max request body size"
 
+// networkTimeout ends the text of a read that a deadline (read_timeout) cut short.
+const networkTimeout = "i/o timeout"
+
 // confighttpErrorHandler makes the errors confighttp answers by itself (a refusal of the auth
 // extension, an unknown or broken Content-Encoding, a snappy body over the limit) look like
 // ours, and counts them. maxBody is max_request_body_size in effect.
+// writeBodyTimeout answers a request whose body did not arrive within read_timeout.
+func writeBodyTimeout(w http.ResponseWriter, st *requestState) {
+	st.outcome = outcomeBodyTimeout
+	w.Header().Set("Connection", "close") // the rest of the body is not read
+	writeError(w, http.StatusRequestTimeout, "the request body did not arrive within read_timeout; resend the request")
+}
+
 func confighttpErrorHandler(maxBody int) confighttp.ToServerOption {
 	return confighttp.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, msg string, status int) {
 		st := stateOf(r.Context())
@@ -340,6 +348,11 @@ func confighttpErrorHandler(maxBody int) confighttp.ToServerOption {
 		case status == http.StatusBadRequest && msg == snappyTooLarge:
 			st.outcome = outcomeTooLarge
 			writeTooLarge(w, int64(maxBody))
+			return
+		case status == http.StatusBadRequest && strings.HasSuffix(msg, networkTimeout):
+			// confighttp reads a snappy block body whole before the handler runs, and passes on
+			// a read_timeout as a 400 with the network error's text.
+			writeBodyTimeout(w, st)
 			return
 		case status == http.StatusUnauthorized:
 			st.outcome = outcomeUnauthorized

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -497,6 +498,8 @@ func TestSlowBodyIsRequestTimeout(t *testing.T) {
 	}{
 		{"plain", "", events},
 		{"gzip", "gzip", compressWith(t, "gzip", events)},
+		// confighttp reads a snappy block body before the handler, and reports its errors.
+		{"snappy block", "snappy", s2.EncodeSnappy(nil, events)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
