@@ -144,9 +144,9 @@ func TestCleanRecordWithAllowPathsAllocatesNothing(t *testing.T) {
 	// One walker, not the pool: under -race sync.Pool drops walkers at random, and a new walker
 	// grows its path buffer once.
 	w := p.walkers.Get().(*walker)
-	assert.Zero(t, w.walkRecord(lr.Attributes(), lr.Body())) // warms the walker's buffers
+	assert.Zero(t, w.walkRecord(lr)) // warms the walker's buffers
 	allocs := testing.AllocsPerRun(100, func() {
-		if n := w.walkRecord(lr.Attributes(), lr.Body()); n != 0 {
+		if n := w.walkRecord(lr); n != 0 {
 			t.Fatal(n)
 		}
 	})

@@ -165,7 +165,7 @@ func (c *Config) compile() (*matcher, *masker, error) {
 		}
 		mk.hmacKey = key
 	}
-	m := newMatcher(terms, allow)
+	m := newCredentialMatcher(terms, allow)
 	if len(c.AllowPaths) > 0 {
 		m.allowPaths = make(map[string]struct{}, len(c.AllowPaths))
 		for _, p := range c.AllowPaths {

@@ -1,9 +1,6 @@
 package maskprocessor
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // span is a secret found inside a string: s[start:end], found by rule. quote asks for the
 // masked form to be quoted, for a bare JSON number under a quoted credential key, so that a
@@ -45,7 +42,7 @@ const (
 
 var triggerBits = func() (t [256]uint32) {
 	t[':'], t['='], t['_'], t['-'], t[' '] = hasColon, hasEquals, hasUnderscore, hasDash, hasSpace
-	t['.'], t['@'], t['/'], t['"'] = hasDot, hasAt, hasSlash, hasQuote
+	t['.'], t['@'], t['/'], t['"'], t['\''] = hasDot, hasAt, hasSlash, hasQuote, hasQuote
 	for b := 'A'; b <= 'Z'; b++ {
 		t[b] = hasUpper
 	}
@@ -159,9 +156,11 @@ func (w *walker) detect(s string) {
 	}
 }
 
-// add records a secret unless it is empty or already masked.
+// add records a secret unless it is empty or already masked. A marker is looked for from
+// start on, not within the span alone: a value that ends at a bracket holds only part of
+// "[MASKED]".
 func (w *walker) add(s string, start, end int, r rule) {
-	if start >= end || w.mk.looksMasked(s[start:end]) {
+	if start >= end || w.mk.looksMasked(s[start:]) {
 		return
 	}
 	w.spans = append(w.spans, span{start: start, end: end, rule: r})
@@ -171,16 +170,41 @@ func (w *walker) add(s string, start, end int, r rule) {
 }
 
 // dropOverlaps keeps, of overlapping spans, the one found first, since the specific detectors
-// run first, and sorts the rest by start.
+// run first, and sorts the rest by start. Each detector reports its spans in order of start, so
+// w.spans is a few sorted runs, one per detector: each run is merged into the spans kept from
+// the earlier ones in one pass, where comparing every span with every kept one was quadratic
+// in a string holding many secrets.
 func (w *walker) dropOverlaps() {
-	kept := w.spans[:0]
-	for _, sp := range w.spans {
-		if !slices.ContainsFunc(kept, func(k span) bool { return sp.start < k.end && k.start < sp.end }) {
-			kept = append(kept, sp)
+	kept := w.keptSpans[:0]
+	for run := w.spans; len(run) > 0; {
+		n := 1
+		for n < len(run) && run[n].start >= run[n-1].start {
+			n++
+		}
+		w.mergedSpans = mergeSpans(w.mergedSpans[:0], kept, run[:n])
+		kept, w.mergedSpans = w.mergedSpans, kept
+		run = run[n:]
+	}
+	w.spans = append(w.spans[:0], kept...)
+	w.keptSpans = kept
+}
+
+// mergeSpans appends to dst the spans of kept (sorted, without overlaps) and those of run
+// (sorted by start, found later) that overlap neither a kept span nor an earlier span of run.
+func mergeSpans(dst, kept, run []span) []span {
+	k := 0
+	for _, sp := range run {
+		for k < len(kept) && kept[k].end <= sp.start {
+			dst = append(dst, kept[k])
+			k++
+		}
+		overlapsKept := k < len(kept) && kept[k].start < sp.end
+		overlapsRun := len(dst) > 0 && dst[len(dst)-1].end > sp.start
+		if !overlapsKept && !overlapsRun {
+			dst = append(dst, sp)
 		}
 	}
-	slices.SortFunc(kept, func(a, b span) int { return a.start - b.start })
-	w.spans = kept
+	return append(dst, kept[k:]...)
 }
 
 // applySpans returns s with every span masked, appended to w.buf.
@@ -228,6 +252,11 @@ func hasFoldPrefix(s, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// hasFoldSuffix reports whether s ends with suffix, ASCII case folded; suffix is lower case.
+func hasFoldSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && hasFoldPrefix(s[len(s)-len(suffix):], suffix)
 }
 
 // indexes calls found with every index of sub in s.

@@ -72,6 +72,15 @@ func TestDetectors(t *testing.T) {
 		{"authorization basic", "authorization: basic dXNlcjpwYXNzd29yZA==", "authorization: basic [MASKED]", "bearer"},
 		{"bearer alone", "sent bearer Tk-9f8e7d6c5b4a", "sent bearer [MASKED]", "bearer"},
 		{"bearer in prose", "uses Bearer authentication", "uses Bearer authentication", ""},
+		{"authorization other scheme", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "Authorization: Token [MASKED]", "bearer"},
+		{"proxy authorization", "Proxy-Authorization: ApiKey abcdef0123456789 sent", "Proxy-Authorization: ApiKey [MASKED] sent", "bearer"},
+		{"authorization basic of letters", "Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic [MASKED]", "bearer"},
+		{"authorization in json", `{"Authorization":"Basic dXNlcjpwYXNz"}`, `{"Authorization":"Basic [MASKED]"}`, "bearer"},
+		{"authorization in nested json", `{"headers":{"authorization":"Bearer AbCdEfGhIjKlMnOp"}}`, `{"headers":{"authorization":"Bearer [MASKED]"}}`, "bearer"},
+		{"authorization without scheme", "Authorization: abc123def", "Authorization: [MASKED]", "assignment"},
+		{"basic credentials alone", "sent basic dXNlcjpwYXNzd29yZA== twice", "sent basic [MASKED] twice", "bearer"},
+		{"basic plan in prose", "Subscription changed from basic plan-2024 to premium", "Subscription changed from basic plan-2024 to premium", ""},
+		{"basic path in prose", "Updated basic settings/profile for user 42", "Updated basic settings/profile for user 42", ""},
 		{"url password", "https://alice:s3cr3t@example.com/x", "https://alice:[MASKED]@example.com/x", "url_password"},
 		{"url without password", "https://alice@example.com/x?a=1", "https://alice@example.com/x?a=1", ""},
 		{"url plain", "https://example.com/path?q=1#f", "https://example.com/path?q=1#f", ""},
@@ -94,6 +103,30 @@ func TestDetectors(t *testing.T) {
 		{"json number", `{"pin_password":1234}`, `{"pin_password":"[MASKED]"}`, "assignment"},
 		{"json escaped twice", `{"p":"{\"token\":\"abc123\"}"}`, `{"p":"{\"token\":\"[MASKED]\"}"}`, "assignment"},
 		{"json null stays", `{"password":null,"token":""}`, `{"password":null,"token":""}`, ""},
+		{"json value on the next line", "{\"password\":\n\"hunter2\"}", "{\"password\":\n\"[MASKED]\"}", "assignment"},
+		{"json value after a tab", "{\"password\":\t\"hunter2\"}", "{\"password\":\t\"[MASKED]\"}", "assignment"},
+		{"pretty-printed json", "{\n  \"password\":\r\n    \"hunter2\"\n}", "{\n  \"password\":\r\n    \"[MASKED]\"\n}", "assignment"},
+		{"unquoted value not taken from the next line", "password:\nhunter2", "password:\nhunter2", ""},
+		{"json value ending in a backslash", `{"password":"ab\\","user":"u1"}`, `{"password":"[MASKED]","user":"u1"}`, "assignment"},
+		{"json escaped twice with a quote inside", `{"request":"{\"password\":\"ab\\\"cdSECRET\"}"}`, `{"request":"{\"password\":\"[MASKED]\"}"}`, "assignment"},
+		{"sql single-quoted password", "ALTER ROLE app WITH LOGIN PASSWORD 'hunter2'", "ALTER ROLE app WITH LOGIN PASSWORD '[MASKED]'", "assignment"},
+		{"single-quoted after a word", "passphrase 'hunter2' set", "passphrase '[MASKED]' set", "assignment"},
+		{"apostrophe in prose stays", "user's password wasn't changed", "user's password wasn't changed", ""},
+		{"odbc braces", "Server=db;Uid=sa;Pwd={hunter2};", "Server=db;Uid=sa;Pwd={[MASKED]};", "connection_string"},
+		{"odbc braces holding separators", "Server=tcp:x,1433;User ID=sa;Password={hunt;er2};", "Server=tcp:x,1433;User ID=sa;Password={[MASKED]};", "connection_string"},
+		{"odbc doubled brace", "Uid=sa;Pwd={a}}b;c};Server=db", "Uid=sa;Pwd={[MASKED]};Server=db", "connection_string"},
+		{"cookie header", "Cookie: theme=dark; JSESSIONID=ABCDEF1234567890", "Cookie: [MASKED]", "assignment"},
+		{"cookie header ends at its line", "Cookie: a=b; sid=c0ffee\nHost: example.com", "Cookie: [MASKED]\nHost: example.com", "assignment"},
+		{"form field in brackets", "user[email]=a@b.c&user[password]=hunter2", "user[email]=a@b.c&user[password]=[MASKED]", "assignment"},
+		{"hash arrow after a quoted key", `Parameters: {"user"=>{"email"=>"a@b.c", "password"=>"hunter2"}}`, `Parameters: {"user"=>{"email"=>"a@b.c", "password"=>"[MASKED]"}}`, "assignment"},
+		{"hash arrow after a symbol", `{:password=>"hunter2"}`, `{:password=>"[MASKED]"}`, "assignment"},
+		{"hash arrow with spaces", `'password' => 'hunter2'`, `'password' => '[MASKED]'`, "assignment"},
+		{"print_r", "Array\n(\n    [user] => bob\n    [password] => hunter2\n)", "Array\n(\n    [user] => bob\n    [password] => [MASKED]\n)", "assignment"},
+		{"name/value pair in other spellings", `[{"ParameterKey":"DBPassword","ParameterValue":"hunter2"},{"NAME":"password","VALUE":"hunter2"}]`, `[{"ParameterKey":"DBPassword","ParameterValue":"[MASKED]"},{"NAME":"password","VALUE":"[MASKED]"}]`, "assignment"},
+		{"azure account key", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[MASKED];EndpointSuffix=core.windows.net", "connection_string"},
+		{"azure sas signature", "https://acct.blob.core.windows.net/c/b?sv=2020-08-04&sp=rwdl&se=2030-01-01&sig=abcDEF123%2Bxyz0987QWE%3D", "https://acct.blob.core.windows.net/c/b?sv=2020-08-04&sp=rwdl&se=2030-01-01&sig=[MASKED]", "assignment"},
+		{"working directories stay", "exec /usr/bin/app PWD=/home/app OLDPWD=/srv", "exec /usr/bin/app PWD=/home/app OLDPWD=/srv", ""},
+		{"pwd of a database", "DB_PWD=/x9 pwd=/y8", "DB_PWD=[MASKED] pwd=[MASKED]", "assignment"},
 		{"identifier keys stay", "api_key_id=k-1 token_type=bearer tokenId: 77", "api_key_id=k-1 token_type=bearer tokenId: 77", ""},
 		{"timestamp", "2026-11-22T02:30:00.123Z", "2026-11-22T02:30:00.123Z", ""},
 		{"github", "push with " + ghToken, "push with [MASKED]", "github_token"},
@@ -152,6 +185,174 @@ func TestValuesAtAnyDepth(t *testing.T) {
 	}, lr.Body().AsRaw())
 }
 
+// Bytes are written out in base64, which anyone can decode: those holding text are scanned
+// like strings and stay bytes.
+func TestBytesHoldingTextAreScanned(t *testing.T) {
+	binary := []byte{0xff, 0xfe, 'p', 'w', 'd', '=', 'h', 'u', 'n', 't', 'e', 'r', '2'}
+	tests := []struct {
+		name       string
+		attrs      map[string]any
+		body       any
+		wantAttrs  map[string]any
+		wantBody   any
+		wantMasked bool
+	}{
+		{
+			name:       "json text in an attribute",
+			attrs:      map[string]any{"http.request.body": []byte(`{"user":"bob","password":"hunter2"}`)},
+			wantAttrs:  map[string]any{"http.request.body": []byte(`{"user":"bob","password":"[MASKED]"}`)},
+			wantMasked: true,
+		},
+		{
+			name:       "a header in the body",
+			body:       []byte("Authorization: Bearer " + jwt),
+			wantBody:   []byte("Authorization: Bearer [MASKED]"),
+			wantMasked: true,
+		},
+		{
+			name:       "bytes in a slice in a map",
+			body:       map[string]any{"parts": []any{[]byte("postgres://svc:pw1@db/app"), "plain"}},
+			wantBody:   map[string]any{"parts": []any{[]byte("postgres://svc:[MASKED]@db/app"), "plain"}},
+			wantMasked: true,
+		},
+		{
+			name:      "binary bytes stay",
+			attrs:     map[string]any{"blob": binary},
+			wantAttrs: map[string]any{"blob": binary},
+		},
+		{
+			name:      "text without a secret stays",
+			attrs:     map[string]any{"payload": []byte("user=bob action=login")},
+			wantAttrs: map[string]any{"payload": []byte("user=bob action=login")},
+		},
+	}
+	p := newTestProcessor(t, &Config{Replacement: DefaultReplacement})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			maskTwice(t, p, tt.attrs, tt.body, func(pass int, lr plog.LogRecord) {
+				attrs := lr.Attributes().AsRaw()
+				_, counted := attrs[auditevent.AttrMaskCount]
+				assert.Equal(t, tt.wantMasked, counted, "pass %d: mask.count", pass)
+				delete(attrs, auditevent.AttrMaskCount)
+				delete(attrs, auditevent.AttrMaskRules)
+				if tt.wantAttrs != nil {
+					assert.Equal(t, tt.wantAttrs, attrs, "pass %d", pass)
+				}
+				if tt.wantBody != nil {
+					assert.Equal(t, tt.wantBody, lr.Body().AsRaw(), "pass %d", pass)
+				}
+			})
+		})
+	}
+}
+
+// Keys and the event name are written out like values, so a secret in them is masked too; the
+// value under a masked key moves to it, and two keys masked alike keep both values.
+func TestEventNameAndKeysAreScanned(t *testing.T) {
+	tests := []struct {
+		name, event string
+		// body holds the entries of a map body, in order; none for no body.
+		body      [][2]string
+		wantEvent string
+		wantBody  map[string]any
+		wantCount int64
+	}{
+		{
+			name:      "event name",
+			event:     "connect postgres://svc:hunter2@db/app",
+			wantEvent: "connect postgres://svc:[MASKED]@db/app",
+			wantCount: 1,
+		},
+		{
+			name:      "clean event name",
+			event:     "datasource_create",
+			wantEvent: "datasource_create",
+		},
+		{
+			name:      "map key",
+			event:     "connect",
+			body:      [][2]string{{"postgres://svc:hunter2@db/app", "connected"}, {"user", "svc"}},
+			wantEvent: "connect",
+			wantBody:  map[string]any{"postgres://svc:[MASKED]@db/app": "connected", "user": "svc"},
+			wantCount: 1,
+		},
+		{
+			name:      "keys masked alike",
+			event:     "connect",
+			body:      [][2]string{{"https://u:p1@h/", "a"}, {"https://u:p2@h/", "b"}},
+			wantEvent: "connect",
+			wantBody:  map[string]any{"https://u:[MASKED]@h/": "a", "https://u:[MASKED]@h/#2": "b"},
+			wantCount: 2,
+		},
+	}
+	p := newTestProcessor(t, &Config{Replacement: DefaultReplacement})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ld := plog.NewLogs()
+			lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+			lr.SetEventName(tt.event)
+			if tt.body != nil {
+				body := lr.Body().SetEmptyMap()
+				for _, kv := range tt.body {
+					body.PutStr(kv[0], kv[1])
+				}
+			}
+			for pass := 1; pass <= 2; pass++ {
+				_, err := p.processLogs(context.Background(), ld)
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantEvent, lr.EventName(), "pass %d", pass)
+				if tt.wantBody != nil {
+					assert.Equal(t, tt.wantBody, lr.Body().Map().AsRaw(), "pass %d", pass)
+				}
+				count, _ := lr.Attributes().Get(auditevent.AttrMaskCount)
+				assert.Equal(t, tt.wantCount, count.Int(), "pass %d: mask.count", pass)
+			}
+		})
+	}
+}
+
+// largeTexts are strings of 1 MiB packed with what makes a detector look around or keep a span:
+// a "value" key, which looks back for the "name" of its pair, and a masked assignment every
+// few bytes. Before the look-back was bounded and spans were merged in sorted runs, each took
+// the scan from 10 to 30 seconds; both are linear now, and this test completes in well under
+// one (BenchmarkLargeText measures it).
+var largeTexts = []struct {
+	name, unit, maskedUnit string
+}{
+	{"json value keys", `"value":1,`, `"value":1,`},
+	{"assignments", "pwd=x ", "pwd=[MASKED] "},
+}
+
+func largeText(unit string) string {
+	return "{" + strings.Repeat(unit, (1<<20)/len(unit))
+}
+
+func TestLargeTextIsMaskedInLinearTime(t *testing.T) {
+	p := newTestProcessor(t, &Config{Replacement: DefaultReplacement})
+	for _, tt := range largeTexts {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := maskBody(t, p, largeText(tt.unit))
+			assert.Equal(t, largeText(tt.unit)[:1]+strings.Repeat(tt.maskedUnit, (1<<20)/len(tt.unit)), got)
+		})
+	}
+}
+
+func BenchmarkLargeText(b *testing.B) {
+	p := newTestProcessor(b, &Config{Replacement: DefaultReplacement})
+	for _, tt := range largeTexts {
+		b.Run(tt.name, func(b *testing.B) {
+			s := largeText(tt.unit)
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				ld := plog.NewLogs()
+				ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Body().SetStr(s)
+				_, err := p.processLogs(context.Background(), ld)
+				require.NoError(b, err)
+			}
+		})
+	}
+}
+
 func TestCleanRecordAllocatesNothing(t *testing.T) {
 	p := newTestProcessor(t, &Config{Replacement: DefaultReplacement})
 	ld := plog.NewLogs()
@@ -167,8 +368,7 @@ func TestCleanRecordAllocatesNothing(t *testing.T) {
 	w := p.walkers.Get().(*walker)
 	batchOfOne := func() int {
 		defer w.forgetBatch()
-		w.useMemoOf(lr.EventName())
-		return w.walkRecord(lr.Attributes(), lr.Body())
+		return w.walkRecord(lr)
 	}
 	assert.Zero(t, batchOfOne()) // warms the walker's buffers
 	allocs := testing.AllocsPerRun(100, func() {

@@ -12,17 +12,28 @@ import "slices"
 // Deliberately absent: "tokens" (max_tokens and input_tokens are counts), "auth" (oauth and
 // auth_type hold configuration and identifiers), "key" (every *_key column is an identifier).
 var defaultTerms = []string{
-	"password", "passwords", "passwd", "pwd", "passphrase",
+	"password", "passwords", "passwd", "pwd", "passphrase", "pass", "passcode",
 	"secret", "secrets", "clientsecret",
 	"token", "accesstoken", "refreshtoken", "jwt",
 	"apikey", "apikeys", "privatekey", "secretkey", "accesskey", "encryptionkey", "signingkey",
-	"authorization", "credential", "credentials", "connectionstring", "cookie",
+	"accountkey", "sig",
+	"authorization", "credential", "credentials", "connectionstring", "cookie", "cookies",
+}
+
+// valueSuffixes are the words that, after a term, still name the credential itself or a form of
+// it, rather than something about it: password_confirmation, password_hash, SecretString,
+// privateKeyData, secret_key_base, tokenValue. Any other word after a term (policy, expired,
+// type, id, name, provider) makes the key name something about a credential, which stays
+// visible.
+var valueSuffixes = []string{
+	"confirmation", "confirm", "hash", "digest", "string", "data", "base", "value", "text",
+	"plain", "plaintext", "raw", "encoded", "base64", "b64", "bytes", "pem",
 }
 
 // isSeparator tells the bytes that normalisation drops, so that snake_case, kebab-case,
-// dotted.names and "spaced words" fold together.
+// dotted.names, "spaced words" and form fields (user[password], password[]) fold together.
 func isSeparator(b byte) bool {
-	return b == '_' || b == '-' || b == '.' || b == ' '
+	return b == '_' || b == '-' || b == '.' || b == ' ' || b == '[' || b == ']'
 }
 
 func lowerASCII(b byte) byte {
@@ -66,6 +77,8 @@ type matcher struct {
 	edges []int32
 	// allow holds the normalised keys that are never masked; only looked up on a hit.
 	allow map[string]struct{}
+	// valueSuffixes is the trie of valueSuffixes, searched like the terms'; nil in itself.
+	valueSuffixes *matcher
 	// allowPaths holds allow_paths, without array indices, as the walker writes them; nil when
 	// none, so that a record is walked without building the path.
 	allowPaths map[string]struct{}
@@ -79,7 +92,7 @@ const (
 )
 
 // newMatcher builds a matcher from normalised, non-empty terms and allowed keys. Normalised terms
-// hold no separator and no upper-case letter, and so at most 226 distinct bytes: the columns fit
+// hold no separator and no upper-case letter, and so at most 224 distinct bytes: the columns fit
 // a byte.
 func newMatcher(terms, allow []string) *matcher {
 	m := &matcher{allow: make(map[string]struct{}, len(allow))}
@@ -106,6 +119,13 @@ func newMatcher(terms, allow []string) *matcher {
 	for _, a := range allow {
 		m.allow[a] = struct{}{}
 	}
+	return m
+}
+
+// newCredentialMatcher builds the matcher of credential keys: terms, then valueSuffixes.
+func newCredentialMatcher(terms, allow []string) *matcher {
+	m := newMatcher(terms, allow)
+	m.valueSuffixes = newMatcher(valueSuffixes, nil)
 	return m
 }
 
@@ -144,6 +164,29 @@ func (m *matcher) endsWithTerm(key string) bool {
 	return false
 }
 
+// endsWithTermAndValueSuffix reports whether key ends with a term followed by one of
+// valueSuffixes. It walks key backwards through the trie of the suffixes, and where one ends,
+// through the trie of the terms: most keys end in no suffix and are rejected at their last byte.
+func (m *matcher) endsWithTermAndValueSuffix(key string) bool {
+	s := m.valueSuffixes
+	row := 0
+	for i := len(key) - 1; i >= 0; i-- {
+		sym := s.symbol[key[i]]
+		if sym == skipSymbol {
+			continue
+		}
+		e := s.edges[row+int(sym)]
+		if e == 0 {
+			return false
+		}
+		if e&termEnds != 0 && m.endsWithTerm(key[:i]) {
+			return true
+		}
+		row = int(e >> 1)
+	}
+	return false
+}
+
 // isCredentialKey reports whether the values under key must be masked. A numbered key
 // (password2, token_1) counts as its unnumbered form. scratch is reused for the allow-list lookup
 // so that a hit costs no allocation either.
@@ -155,6 +198,9 @@ func (m *matcher) isCredentialKey(key string, scratch *[]byte) bool {
 			end--
 		}
 		hit = end < len(key) && m.endsWithTerm(key[:end])
+		if !hit {
+			hit = m.endsWithTermAndValueSuffix(key[:end])
+		}
 	}
 	if !hit || len(m.allow) == 0 {
 		return hit

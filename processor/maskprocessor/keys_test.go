@@ -23,7 +23,9 @@ var credentialKeys = []string{
 	"aws_secret_access_key", "secretKey", "accessKey", "encryption_key", "signingKey",
 	"authorization", "Authorization", "proxy-authorization", "credential", "credentials",
 	"aws_credentials", "connectionString", "connection_string", "jdbc.connectionString", "cookie",
-	"Set-Cookie", "password_",
+	"Set-Cookie", "password_", "user[password]", "password[]", "password_confirmation",
+	"passwordConfirmation", "password_hash", "SecretString", "privateKeyData", "secret_key_base",
+	"tokenValue", "pass", "db_pass", "passcode", "cookies", "AccountKey", "sig",
 }
 
 // identifierKeys must stay visible: identifiers and descriptions of credentials, and the data
@@ -41,7 +43,8 @@ var identifierKeys = []string{
 	auditevent.AttrDescription, auditevent.AttrTarget, auditevent.AttrErrorCode, auditevent.AttrEventID,
 	auditevent.AttrOrgID, auditevent.AttrWorkspaceID, auditevent.AttrLoginType, auditevent.AttrResourceType,
 	auditevent.AttrDatastoreID, auditevent.AttrWebhookID, auditevent.AttrMaskCount, auditevent.AttrOCSFClassName,
-	"EVENT_TYPE", "ROLE_ID", "oauth", "auth_type", "description", "",
+	"EVENT_TYPE", "ROLE_ID", "oauth", "auth_type", "description", "", "content_hash", "metadata",
+	"passenger", "signal", "cookie_consent", "password_hash_algorithm",
 }
 
 func defaultMatcher(t *testing.T) *matcher {
@@ -126,7 +129,8 @@ func TestMatcherDoesNotAllocate(t *testing.T) {
 }
 
 // referenceIsCredentialKey is the README's rule spelt out on normalised strings: the key, or the
-// key without a trailing number, ends with a term, and is not an allowed key.
+// key without a trailing number, ends with a term, alone or followed by a value suffix, and is
+// not an allowed key.
 func referenceIsCredentialKey(terms, allow []string, key string) bool {
 	n := string(normalise(nil, key))
 	endsWithTerm := func(s string) bool {
@@ -137,7 +141,16 @@ func referenceIsCredentialKey(terms, allow []string, key string) bool {
 		}
 		return false
 	}
-	if !endsWithTerm(n) && !endsWithTerm(strings.TrimRight(n, "0123456789")) {
+	unnumbered := strings.TrimRight(n, "0123456789")
+	endsWithTermAndSuffix := func(s string) bool {
+		for _, suffix := range valueSuffixes {
+			if before, ok := strings.CutSuffix(s, suffix); ok && endsWithTerm(before) {
+				return true
+			}
+		}
+		return false
+	}
+	if !endsWithTerm(n) && !endsWithTerm(unnumbered) && !endsWithTermAndSuffix(unnumbered) {
 		return false
 	}
 	return !slices.Contains(allow, n)
@@ -155,7 +168,7 @@ func TestMatcherFollowsTheRule(t *testing.T) {
 		require.NoError(t, err)
 		terms, _ := normaliseAll(append(append([]string(nil), defaultTerms...), cfg.ExtraKeys...))
 		allow, _ := normaliseAll(cfg.AllowKeys)
-		pieces := append(append([]string{"_", "-", ".", " ", "1", "42", "id", "Name", "é", "\xff", "q", "KEY", "Token"}, terms...), cfg.ExtraKeys...)
+		pieces := append(append([]string{"_", "-", ".", " ", "[", "]", "1", "42", "id", "Name", "é", "\xff", "q", "KEY", "Token", "Hash", "data", "Confirmation"}, terms...), cfg.ExtraKeys...)
 		rng := rand.New(rand.NewPCG(1, 2))
 		var scratch []byte
 		for range 20000 {
@@ -182,8 +195,8 @@ func TestMatcherTakesEveryByteATermCanHold(t *testing.T) {
 			terms = append(terms, string(n)+"z")
 		}
 	}
-	require.Len(t, terms, 226)
-	m := newMatcher(terms, nil)
+	require.Len(t, terms, 224)
+	m := newCredentialMatcher(terms, nil)
 	var scratch []byte
 	for _, term := range terms {
 		assert.True(t, m.isCredentialKey("key_"+term, &scratch), "%q", term)

@@ -50,8 +50,7 @@ func (p *maskProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Log
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
 				w.paths = w.paths[:0]
-				w.useMemoOf(lr.EventName())
-				n := w.walkRecord(lr.Attributes(), lr.Body())
+				n := w.walkRecord(lr)
 				if n == 0 {
 					continue
 				}

@@ -112,6 +112,36 @@ func TestMasking(t *testing.T) {
 			wantCount: 2,
 		},
 		{
+			name: "name/value pairs in other spellings",
+			body: map[string]any{"Parameters": []any{
+				map[string]any{"ParameterKey": "DBPassword", "ParameterValue": "p1"},
+				map[string]any{"NAME": "password", "VALUE": "p2"},
+				map[string]any{"name": "token", "oldValue": "t1", "newValue": "t2"},
+				map[string]any{"ParameterKey": "Warehouse", "ParameterValue": "wh"},
+				map[string]any{"username": "password", "value": "the letters of name, not the word"},
+			}},
+			wantBody: map[string]any{"Parameters": []any{
+				map[string]any{"ParameterKey": "DBPassword", "ParameterValue": masked},
+				map[string]any{"NAME": "password", "VALUE": masked},
+				map[string]any{"name": "token", "oldValue": masked, "newValue": masked},
+				map[string]any{"ParameterKey": "Warehouse", "ParameterValue": "wh"},
+				map[string]any{"username": "password", "value": "the letters of name, not the word"},
+			}},
+			wantCount: 4,
+		},
+		{
+			name:      "form field keys",
+			attrs:     map[string]any{"user[password]": "p1", "password[]": "p2", "user[email]": "a@b.c"},
+			wantAttrs: map[string]any{"user[password]": masked, "password[]": masked, "user[email]": "a@b.c"},
+			wantCount: 2,
+		},
+		{
+			name:      "the shell's working directories stay",
+			attrs:     map[string]any{"process.env.PWD": "/home/app", "OLDPWD": "/srv", "db_pwd": "/x9", "PWD": "hunter2"},
+			wantAttrs: map[string]any{"process.env.PWD": "/home/app", "OLDPWD": "/srv", "db_pwd": masked, "PWD": masked},
+			wantCount: 2,
+		},
+		{
 			name:      "attributes are not a name/value pair",
 			attrs:     map[string]any{"name": "token", "value": "not a secret"},
 			wantAttrs: map[string]any{"name": "token", "value": "not a secret"},

@@ -3,8 +3,10 @@ package maskprocessor
 import (
 	"hash"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 )
 
 // maxLoggedPaths bounds the paths one debug log line lists.
@@ -19,8 +21,14 @@ type walker struct {
 	// spans, buf and mac are reused from string to string, so that a string without a secret
 	// costs no allocation and one with a secret only its new value.
 	spans []span
-	buf   []byte
-	mac   hash.Hash
+	// keptSpans and mergedSpans are dropOverlaps' buffers; pairValues holds the values of
+	// name/value pairs that walkMap walks last.
+	keptSpans, mergedSpans []span
+	pairValues             []keyedValue
+	// renamedKeys holds the keys holding a secret that walkMap masks once it has walked the map.
+	renamedKeys []string
+	buf         []byte
+	mac         hash.Hash
 	// awsKeyIDSeen is set when an AWS access key id was found in the map being walked, whose
 	// other values may then hold the secret access key.
 	awsKeyIDSeen bool
@@ -81,16 +89,18 @@ type visitMemo struct {
 
 // eventMemo is the memo of the records of one event name.
 type eventMemo struct {
-	event  string
-	visits [memoPositions]visitMemo
+	event string
+	// eventClean is set once the event name was scanned and found to hold no secret.
+	eventClean bool
+	visits     [memoPositions]visitMemo
 }
 
-// useMemoOf makes the memo of event the one the next records are walked with.
-func (w *walker) useMemoOf(event string) {
+// useMemoOf makes the memo of event the one the next records are walked with, and returns it.
+func (w *walker) useMemoOf(event string) *eventMemo {
 	for i := range w.events {
 		if w.memos[i].event == event {
 			w.memo = w.memos[i].visits[:]
-			return
+			return &w.memos[i]
 		}
 	}
 	var m *eventMemo
@@ -102,8 +112,9 @@ func (w *walker) useMemoOf(event string) {
 		m = &w.memos[w.nextReused]
 		w.nextReused = (w.nextReused + 1) % memoEvents
 	}
-	m.event = event
+	m.event, m.eventClean = event, false
 	w.memo = m.visits[:]
+	return m
 }
 
 // nextMemo returns the memo of the next position of the walk, or nil beyond memoPositions.
@@ -177,19 +188,37 @@ func (w *walker) allowed() bool {
 	return ok
 }
 
-// walkRecord masks attrs and body and returns how many secrets it masked.
-func (w *walker) walkRecord(attrs pcommon.Map, body pcommon.Value) int {
+// walkRecord masks the event name, attributes and body of lr and returns how many secrets it
+// masked.
+func (w *walker) walkRecord(lr plog.LogRecord) int {
 	w.masked, w.fired, w.awsKeyIDSeen, w.visits = 0, 0, false, 0
 	w.anyPath = w.trackPaths || w.m.allowPaths != nil
+	if m := w.useMemoOf(lr.EventName()); !m.eventClean {
+		m.eventClean = w.maskEventName(lr)
+	}
 	w.path = append(w.path[:0], "attributes"...)
 	w.apath = append(w.apath[:0], "attributes"...)
-	w.walkMap(attrs, false)
+	w.walkMap(lr.Attributes(), false)
 	w.path = append(w.path[:0], "body"...)
 	w.apath = append(w.apath[:0], "body"...)
 	if !w.allowed() {
-		w.walkValue(body, w.nextMemo())
+		w.walkValue(lr.Body(), w.nextMemo())
 	}
 	return w.masked
+}
+
+// maskEventName masks the secrets in the event name, which is written out and logged like any
+// value, and reports whether it held none, so that the records of the batch with the same event
+// name skip it.
+func (w *walker) maskEventName(lr plog.LogRecord) (clean bool) {
+	masked, changed := w.maskText(lr.EventName())
+	if !changed {
+		return true
+	}
+	lr.SetEventName(masked)
+	w.path = append(w.path[:0], "event_name"...)
+	w.logPath()
+	return false
 }
 
 // walkValue looks for secrets in a value under a key that names no credential; e is the memo of
@@ -209,58 +238,185 @@ func (w *walker) walkValue(v pcommon.Value, e *visitMemo) {
 		w.walkMap(v.Map(), true)
 	case pcommon.ValueTypeSlice:
 		w.walkSlice(v.Slice())
+	case pcommon.ValueTypeBytes:
+		w.scanBytes(v)
+	}
+}
+
+// scanBytes masks the secrets in bytes that hold text (valid UTF-8) as scanStr does in a
+// string, and writes the masked text back as bytes: the exporter writes bytes in base64, which
+// hides a secret from a glance but not from anyone who decodes it. Bytes that are not text
+// (an image, a digest) stay as they are.
+func (w *walker) scanBytes(v pcommon.Value) {
+	raw := v.Bytes().AsRaw()
+	if len(raw) < minAssignment || !utf8.Valid(raw) {
+		return
+	}
+	if masked, changed := w.maskText(string(raw)); changed {
+		v.Bytes().FromRaw([]byte(masked))
+		w.logPath()
 	}
 }
 
 // walkMap masks every value under a credential key and looks inside the rest. A nested map that
 // is a name/value pair naming a credential ({"name": "password", "value": "..."}, the shape of
-// GoodData's data source parameters) has its value masked too; the record's attributes are not
-// such a pair, so pairs is false for them. The value of a pair is walked last, once the pair is
-// known, so that it is either masked whole or searched, never both.
+// GoodData's data source parameters, or {"ParameterKey": "DBPassword", "ParameterValue": "..."},
+// CloudFormation's) has its values masked too; the record's attributes are not such a pair, so
+// pairs is false for them. The values of a pair are walked last, once the pair is known, so that
+// each is either masked whole or searched, never both.
 func (w *walker) walkMap(m pcommon.Map, pairs bool) {
-	var pairValue pcommon.Value
-	var pairKey string
-	hasPairValue, pairIsCredential := false, false
+	// This map's pair values are w.pairValues[firstPairValue:]; the maps inside it add theirs
+	// after them and drop them before returning.
+	firstPairValue, firstRenamed := len(w.pairValues), len(w.renamedKeys)
 	outerAWS := w.awsKeyIDSeen
 	w.awsKeyIDSeen = false
+	// The loop's body is kept small enough for the compiler to inline it into the iterator, as
+	// it runs for every key of every record; the rarer work is in the methods it calls.
 	for k, v := range m.All() {
-		if pairs && (k == "value" || k == "Value") {
-			pairKey, pairValue, hasPairValue = k, v, true
+		if pairs && isPairValueKey(k) {
+			w.deferPairValue(k, v)
 			continue
 		}
 		e := w.nextMemo()
+		var credentialKey bool
+		if e != nil && e.key == k {
+			credentialKey = e.credentialKey
+		} else {
+			credentialKey, e = w.learnNewKey(k, e)
+		}
 		mark, amark := w.push(k)
 		allowed := w.allowed()
-		if !allowed && w.isCredentialKey(k, e) {
-			w.maskAll(v)
+		if !allowed && credentialKey {
+			w.maskUnder(k, v, e)
 			w.pop(mark, amark)
 			continue
-		}
-		if pairs && (k == "name" || k == "key" || k == "Name" || k == "Key") &&
-			v.Type() == pcommon.ValueTypeStr && w.m.isCredentialKey(v.Str(), &w.scratch) {
-			pairIsCredential = true
 		}
 		if !allowed {
 			w.walkValue(v, e)
 		}
 		w.pop(mark, amark)
 	}
-	if hasPairValue {
+	lastPairValue := len(w.pairValues)
+	pairIsCredential := lastPairValue > firstPairValue && w.mapPairNamesCredential(m)
+	for i := firstPairValue; i < lastPairValue; i++ {
+		pair := w.pairValues[i]
 		e := w.nextMemo()
-		mark, amark := w.push(pairKey)
+		mark, amark := w.push(pair.key)
 		switch {
 		case w.allowed():
-		case pairIsCredential:
-			w.maskAll(pairValue)
+		case pairIsCredential || w.isCredentialKey(pair.key, e):
+			w.maskAll(pair.value)
 		default:
-			w.walkValue(pairValue, e)
+			w.walkValue(pair.value, e)
 		}
 		w.pop(mark, amark)
 	}
+	clear(w.pairValues[firstPairValue:]) // keep no record's values alive in a pooled walker
+	w.pairValues = w.pairValues[:firstPairValue]
 	if w.awsKeyIDSeen {
 		w.maskAWSSecretKeys(m)
 	}
 	w.awsKeyIDSeen = outerAWS
+	for _, k := range w.renamedKeys[firstRenamed:] {
+		w.maskKey(m, k)
+	}
+	clear(w.renamedKeys[firstRenamed:])
+	w.renamedKeys = w.renamedKeys[:firstRenamed]
+}
+
+// deferPairValue keeps v, the value of a name/value pair under k, for walkMap to walk last.
+func (w *walker) deferPairValue(k string, v pcommon.Value) {
+	w.pairValues = append(w.pairValues, keyedValue{k, v})
+}
+
+// learnNewKey is isCredentialKey for k, a key the memo e (nil for none) has not seen at its
+// position; it also looks for a secret in k. It returns the memo to use for k: nil for a key
+// holding a secret, which walkMap masks once it has walked the map, so that the next record
+// finds the key unknown and scans it again.
+func (w *walker) learnNewKey(k string, e *visitMemo) (credentialKey bool, memo *visitMemo) {
+	if len(k) >= minAssignment {
+		if w.detect(k); len(w.spans) > 0 {
+			w.renamedKeys = append(w.renamedKeys, k)
+			e = nil
+		}
+	}
+	return w.learnKey(k, e), e
+}
+
+// mapPairNamesCredential reports whether m, a map holding a name/value pair's values, has a name
+// key whose value names a credential. It runs only for maps with a value key, where it is
+// cheaper to look again than to test every key of every map as a name.
+func (w *walker) mapPairNamesCredential(m pcommon.Map) bool {
+	for k, v := range m.All() {
+		if isPairNameKey(k) && v.Type() == pcommon.ValueTypeStr && w.m.isCredentialKey(v.Str(), &w.scratch) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskUnder masks v, the value under the credential key k, unless it is the shell's working
+// directory (see isWorkingDirectory), which is searched like any value.
+func (w *walker) maskUnder(k string, v pcommon.Value, e *visitMemo) {
+	if isWorkingDirectory(k, v.Str()) {
+		w.walkValue(v, e)
+		return
+	}
+	w.maskAll(v)
+}
+
+// maskKey moves the value under k, a key holding a secret, to the masked key: keys are written
+// out like values. A masked key already in m gets a number, so that no value is lost.
+func (w *walker) maskKey(m pcommon.Map, k string) {
+	v, ok := m.Get(k)
+	if !ok {
+		return
+	}
+	masked, _ := w.maskText(k)
+	free := masked
+	for n := 2; ; n++ {
+		if _, taken := m.Get(free); !taken {
+			break
+		}
+		free = masked + "#" + strconv.Itoa(n)
+	}
+	moved := pcommon.NewValueEmpty()
+	v.CopyTo(moved)
+	m.Remove(k)
+	moved.CopyTo(m.PutEmpty(free))
+	mark, amark := w.push(free)
+	w.logPath()
+	w.pop(mark, amark)
+}
+
+// keyedValue is a value of a map and its key.
+type keyedValue struct {
+	key   string
+	value pcommon.Value
+}
+
+// isPairValueKey reports whether k holds the value of a name/value pair: value, Value, VALUE,
+// or a longer name ending in it (ParameterValue, OptionValue, newValue). It runs for every key
+// of a nested map, so the last byte, which rejects most keys, is tested first.
+func isPairValueKey(k string) bool {
+	return k != "" && (k[len(k)-1] == 'e' || k[len(k)-1] == 'E') && hasFoldSuffix(k, "value")
+}
+
+// isPairNameKey reports whether k holds the name of a name/value pair: name or key in any case,
+// or a longer key ending in a word Name or Key (ParameterKey, OptionName, param_name).
+// username and apikey end in the letters, not the word, and hold no pair's name.
+func isPairNameKey(k string) bool {
+	if k == "" || (k[len(k)-1] != 'e' && k[len(k)-1] != 'E' && k[len(k)-1] != 'y' && k[len(k)-1] != 'Y') {
+		return false
+	}
+	for _, word := range [...]string{"name", "key"} {
+		if !hasFoldSuffix(k, word) {
+			continue
+		}
+		before := len(k) - len(word)
+		return before == 0 || isSeparator(k[before-1]) || (isLower(k[before-1]) && isUpper(k[before]))
+	}
+	return false
 }
 
 // maskAWSSecretKeys masks the values of m shaped like an AWS secret access key: m holds an
@@ -311,37 +467,50 @@ func (w *walker) walkElement(s pcommon.Slice, i int, awsSecrets bool) {
 	w.path = w.path[:mark]
 }
 
-// maxScanRounds bounds how often scanStr scans a string it has masked.
+// maxScanRounds bounds how often maskDetected scans a string it has masked.
 const maxScanRounds = 4
 
 // scanStr masks the secrets the value detectors find inside s, the string of v, and keeps the
-// rest. It scans the masked string again until nothing more is found: a marker can change what
-// a detector sees around it (a quote or a credential word now next to something else), and a
-// record masked once must not change when it is masked again. e, the memo of the position of
-// v (nil for none), remembers s when it is clean, so that the caller skips it the next time.
+// rest. e, the memo of the position of v (nil for none), remembers s when it is clean, so that
+// the caller skips it the next time.
 func (w *walker) scanStr(v pcommon.Value, s string, e *visitMemo) {
-	changed := false
-	for round := 0; ; round++ {
-		w.detect(s)
-		if len(w.spans) == 0 {
-			break
+	// Most strings hold nothing: one scan, and no call beyond it.
+	if w.detect(s); len(w.spans) == 0 {
+		if e != nil {
+			e.clean = s
 		}
+		return
+	}
+	v.SetStr(w.maskDetected(s))
+	w.logPath()
+}
+
+// maskText returns s with the secrets the value detectors find masked, and whether it found
+// any.
+func (w *walker) maskText(s string) (string, bool) {
+	if w.detect(s); len(w.spans) == 0 {
+		return s, false
+	}
+	return w.maskDetected(s), true
+}
+
+// maskDetected returns s, in which w.spans were just found, with them masked. It scans the
+// masked string again until nothing more is found: a marker can change what a detector sees
+// around it (a quote or a credential word now next to something else), and a record masked
+// once must not change when it is masked again.
+func (w *walker) maskDetected(s string) string {
+	for round := 0; ; round++ {
 		for _, sp := range w.spans {
 			w.count(sp.rule)
 		}
-		changed = true
 		if round == maxScanRounds {
 			// Still finding more: the whole string goes, rather than anything of a secret.
-			s = string(w.mk.appendMasked(w.buf[:0], w.spans[0].rule, s, &w.mac))
-			break
+			return string(w.mk.appendMasked(w.buf[:0], w.spans[0].rule, s, &w.mac))
 		}
 		s = string(w.applySpans(s))
-	}
-	if changed {
-		v.SetStr(s)
-		w.logPath()
-	} else if e != nil {
-		e.clean = s
+		if w.detect(s); len(w.spans) == 0 {
+			return s
+		}
 	}
 }
 
