@@ -804,6 +804,24 @@ func (d *JSONDecoder) key() ([]byte, error) {
 	return k, nil
 }
 
+// elementEnd reads what follows an array element, up to the next element or the closing
+// bracket, and says whether the array ends (the bracket is left for the caller).
+func (d *JSONDecoder) elementEnd() (end bool, err error) {
+	c, err := d.nextNonSpace()
+	if err != nil {
+		return false, err
+	}
+	switch c {
+	case ']':
+		return true, nil
+	case ',':
+		d.off++
+		_, err = d.nextNonSpace()
+		return false, err
+	}
+	return false, d.syntaxError(d.off, "invalid character after array element")
+}
+
 // memberEnd reads the comma after an object member, or the closing brace, and says which.
 func (d *JSONDecoder) memberEnd() (end bool, err error) {
 	c, err := d.nextNonSpace()
@@ -843,18 +861,12 @@ func (d *JSONDecoder) array(s pcommon.Slice) error {
 			if err = d.value(v); err != nil {
 				return err
 			}
-			if c, err = d.nextNonSpace(); err != nil {
+			end, err := d.elementEnd()
+			if err != nil {
 				return err
 			}
-			if c == ']' {
+			if end {
 				break
-			}
-			if c != ',' {
-				return d.syntaxError(d.off, "invalid character after array element")
-			}
-			d.off++
-			if _, err = d.nextNonSpace(); err != nil {
-				return err
 			}
 		}
 	}
@@ -1289,18 +1301,12 @@ func (d *JSONDecoder) skipArray() error {
 			if err = d.skip(); err != nil {
 				return err
 			}
-			if c, err = d.nextNonSpace(); err != nil {
+			end, err := d.elementEnd()
+			if err != nil {
 				return err
 			}
-			if c == ']' {
+			if end {
 				break
-			}
-			if c != ',' {
-				return d.syntaxError(d.off, "invalid character after array element")
-			}
-			d.off++
-			if _, err = d.nextNonSpace(); err != nil {
-				return err
 			}
 		}
 	}
