@@ -16,7 +16,7 @@ var defaultTerms = []string{
 	"secret", "secrets", "clientsecret",
 	"token", "accesstoken", "refreshtoken", "jwt",
 	"apikey", "apikeys", "privatekey", "secretkey", "accesskey", "encryptionkey", "signingkey",
-	"accountkey", "sig",
+	"accountkey", "sig", "amzsignature", "googsignature",
 	"authorization", "credential", "credentials", "connectionstring", "cookie", "cookies",
 }
 

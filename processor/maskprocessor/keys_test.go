@@ -25,7 +25,8 @@ var credentialKeys = []string{
 	"aws_credentials", "connectionString", "connection_string", "jdbc.connectionString", "cookie",
 	"Set-Cookie", "password_", "user[password]", "password[]", "password_confirmation",
 	"passwordConfirmation", "password_hash", "SecretString", "privateKeyData", "secret_key_base",
-	"tokenValue", "pass", "db_pass", "passcode", "cookies", "AccountKey", "sig",
+	"tokenValue", "pass", "db_pass", "passcode", "cookies", "AccountKey", "sig", "X-Amz-Signature",
+	"x-goog-signature",
 }
 
 // identifierKeys must stay visible: identifiers and descriptions of credentials, and the data
