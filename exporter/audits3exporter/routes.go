@@ -2,7 +2,6 @@ package audits3exporter
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/auditship/auditship/exporter/audits3exporter/internal/destination"
+	"github.com/auditship/auditship/internal/filepoll"
 	"github.com/auditship/auditship/internal/objectkey"
 )
 
@@ -40,26 +40,19 @@ type routeTable struct {
 	onChange func(changed func(org string) bool)
 
 	fileRoutes atomic.Pointer[map[string]RouteConfig]
-	// The watch's memory of the file's contents, by hash (only the goroutine that loads and
-	// polls the file touches them): appliedSum is the content whose routes are in use,
-	// candidateSum a new content seen on the last poll and waiting to be read again, and
-	// refusedSum the last refused content (or read error), so that each is logged once.
-	appliedSum   contentSum
-	candidateSum contentSum
-	refusedSum   contentSum
-	// candidate are the routes read at the last poll, when they validated, waiting to be read
-	// again (in whatever spelling).
-	candidate *map[string]RouteConfig
+	// file polls the routes file (only the goroutine that loads and watches it uses it).
+	file *filepoll.Poller[map[string]RouteConfig]
 
 	mu       sync.Mutex
 	compiled map[string]*objectkey.Template
 }
 
-// contentSum identifies a content of the routes file; the zero value is no content.
-type contentSum [sha256.Size]byte
-
 func newRouteTable(cfg *Config, pool *destination.Pool, logger *zap.Logger, onChange func(changed func(org string) bool)) *routeTable {
-	return &routeTable{cfg: cfg, pool: pool, logger: logger, onChange: onChange, compiled: map[string]*objectkey.Template{}}
+	t := &routeTable{cfg: cfg, pool: pool, logger: logger, onChange: onChange, compiled: map[string]*objectkey.Template{}}
+	t.file = filepoll.New(cfg.RoutesFile, parseRoutesFile, func(a, b map[string]RouteConfig) bool {
+		return len(t.changedOrgs(a, b)) == 0
+	})
+	return t
 }
 
 // lookup returns the tenant's route.
@@ -150,11 +143,11 @@ func (t *routeTable) loadFile() error {
 	if err != nil {
 		return fmt.Errorf("routes_file: %w", err)
 	}
-	routes, err := parseRoutesFile(path, data)
+	routes, err := parseRoutesFile(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("routes_file %s: %w", path, err)
 	}
-	t.appliedSum = sha256.Sum256(data)
+	t.file.Applied(data)
 	t.fileRoutes.Store(&routes)
 	return nil
 }
@@ -163,22 +156,22 @@ func (t *routeTable) loadFile() error {
 // routes are. A file with no map at all (empty, or only comments) is refused: that is what a
 // control plane rewriting the file in place leaves for a moment, and taking it for "no routes"
 // would send every tenant of the file elsewhere. No routes is written {}.
-func parseRoutesFile(path string, data []byte) (map[string]RouteConfig, error) {
+func parseRoutesFile(data []byte) (map[string]RouteConfig, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("routes_file %s: not YAML or JSON: %w", path, err)
+		return nil, fmt.Errorf("not YAML or JSON: %w", err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("routes_file %s: holds no map of routes (empty, or a write in progress); write {} for no routes", path)
+		return nil, errors.New("holds no map of routes (empty, or a write in progress); write {} for no routes")
 	}
 	var routes map[string]RouteConfig
 	if err := confmap.NewFromStringMap(map[string]any{"routes": raw}).Unmarshal(&struct {
 		Routes *map[string]RouteConfig `mapstructure:"routes"`
 	}{&routes}); err != nil {
-		return nil, fmt.Errorf("routes_file %s: %w", path, err)
+		return nil, err
 	}
 	if err := validateRoutes("routes_file", routes); err != nil {
-		return nil, fmt.Errorf("routes_file %s: %w", path, err)
+		return nil, err
 	}
 	return routes, nil
 }
@@ -198,44 +191,17 @@ func (t *routeTable) watch(ctx context.Context, interval time.Duration) {
 }
 
 // poll reads the routes file and puts new routes in use once two polls in a row have read
-// them. A control plane that rewrites the file in place (truncate, then write) can be caught
-// half-way, and a file cut inside a value may still validate (a bucket name cut short is
-// another tenant's bucket): routes read twice, a poll interval apart, are ones the writer has
-// finished. The routes are compared, not the bytes, so that a file rewritten at every poll
-// with another comment or order still takes effect; the bytes are hashed to skip the content
-// in use and a refused one, since a rewrite of the same size within one modification-time
-// tick changes neither. A file that cannot be read, or does not validate twice in a row, is
+// them (see filepoll). A file that cannot be read, or does not validate twice in a row, is
 // refused and logged, once per distinct content; the routes in use stay.
 func (t *routeTable) poll() {
-	path := t.cfg.RoutesFile
-	data, err := os.ReadFile(path)
+	routes, changedFile, err := t.file.Poll()
 	if err != nil {
-		t.refuse(sha256.Sum256([]byte(err.Error())), fmt.Errorf("routes_file %s: %w", path, err))
+		t.logger.Error("Routes file refused; the routes in use stay.", zap.Error(fmt.Errorf("routes_file %s: %w", t.cfg.RoutesFile, err)))
 		return
 	}
-	sum := contentSum(sha256.Sum256(data))
-	switch sum {
-	case t.appliedSum:
-		t.candidateSum, t.candidate, t.refusedSum = contentSum{}, nil, contentSum{}
-		return
-	case t.refusedSum:
-		t.candidateSum, t.candidate = contentSum{}, nil
+	if !changedFile {
 		return
 	}
-	routes, err := parseRoutesFile(path, data)
-	switch {
-	case err != nil && sum == t.candidateSum:
-		t.refuse(sum, err)
-		return
-	case err != nil:
-		// Perhaps a write in progress: refused if it reads the same at the next poll.
-		t.candidateSum, t.candidate = sum, nil
-		return
-	case t.candidate == nil || len(t.changedOrgs(*t.candidate, routes)) > 0:
-		t.candidateSum, t.candidate = sum, &routes
-		return
-	}
-	t.appliedSum, t.candidateSum, t.candidate, t.refusedSum = sum, contentSum{}, nil, contentSum{}
 	var inUse map[string]RouteConfig
 	if fr := t.fileRoutes.Load(); fr != nil {
 		inUse = *fr
@@ -248,16 +214,6 @@ func (t *routeTable) poll() {
 	t.fileRoutes.Store(&routes)
 	t.logger.Info("Routes file reloaded.", zap.Int("routes", len(routes)), zap.Int("changed", len(changed)))
 	t.onChange(func(org string) bool { return changed[org] })
-}
-
-// refuse logs a refused routes file, unless it is the one refused last.
-func (t *routeTable) refuse(sum contentSum, err error) {
-	t.candidateSum, t.candidate = contentSum{}, nil
-	if sum == t.refusedSum {
-		return
-	}
-	t.refusedSum = sum
-	t.logger.Error("Routes file refused; the routes in use stay.", zap.Error(err))
 }
 
 // changedOrgs is the set of org ids whose route was added, removed or changed between two
