@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/auditship/auditship/internal/auditevent"
+	"github.com/auditship/auditship/internal/filepoll"
 	"github.com/auditship/auditship/internal/objectkey"
 )
 
@@ -91,7 +93,8 @@ func newAccess(cfg *TenantsConfig, logger *zap.Logger, tel *telemetry) *access {
 		interval = defaultReloadInterval
 	}
 	return &access{
-		keys:   &keysFile{path: cfg.KeysFile, interval: interval, logger: logger, tel: tel},
+		keys: &keysFile{path: cfg.KeysFile, interval: interval, logger: logger, tel: tel,
+			file: filepoll.New(cfg.KeysFile, parseKeys, func(a, b *keyring) bool { return reflect.DeepEqual(a, b) })},
 		header: header,
 		bearer: strings.EqualFold(header, defaultTenantsHeader),
 	}
@@ -247,8 +250,8 @@ func checkOrgs(orgs []string) string {
 }
 
 // keysFile holds the keys in use and replaces them when the file changes. There is no file
-// notification here, so the file is polled: its size and modification time first, then the
-// digest of its content, so that touching it does not reload.
+// notification here, so the file is polled (see filepoll: a file caught half-written, whose
+// last org list may be cut into another org's id, is never put in use).
 type keysFile struct {
 	path     string
 	interval time.Duration
@@ -256,36 +259,15 @@ type keysFile struct {
 	tel      *telemetry
 
 	current atomic.Pointer[keyring]
-	// Written by load and the watcher only, never concurrently: load runs before the watcher.
-	stamp   fileStamp
-	content [sha256.Size]byte
+	// Used by load and the watcher only, never concurrently: load runs before the watcher.
+	file *filepoll.Poller[*keyring]
 
 	stop    chan struct{}
 	stopped sync.WaitGroup
 }
 
-// fileStamp is what a cheap stat tells about the file; err is set when it cannot be read.
-type fileStamp struct {
-	size    int64
-	modTime time.Time
-	err     string
-}
-
-func (s fileStamp) same(o fileStamp) bool {
-	return s.size == o.size && s.modTime.Equal(o.modTime) && s.err == o.err
-}
-
-func statFile(path string) fileStamp {
-	info, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{err: err.Error()}
-	}
-	return fileStamp{size: info.Size(), modTime: info.ModTime()}
-}
-
 // load reads the file at start: a problem fails start-up.
 func (f *keysFile) load() error {
-	f.stamp = statFile(f.path)
 	data, err := os.ReadFile(f.path)
 	if err != nil {
 		return fmt.Errorf("tenants::keys_file: %w", err)
@@ -294,7 +276,7 @@ func (f *keysFile) load() error {
 	if err != nil {
 		return fmt.Errorf("tenants::keys_file %s: %w", f.path, err)
 	}
-	f.content = sha256.Sum256(data)
+	f.file.Applied(data)
 	f.current.Store(k)
 	f.logger.Info("Loaded API keys", zap.String("keys_file", f.path), zap.Int("keys", len(k.entries)))
 	return nil
@@ -327,29 +309,17 @@ func (f *keysFile) close() {
 	}
 }
 
-// reload replaces the keys if the file changed and is valid. A bad file is reported once per
-// change of the file, and the keys in use stay: a typo must not lock every caller out.
+// reload replaces the keys once a changed file was read whole and is valid. A bad file is
+// reported once per content, and the keys in use stay: a typo must not lock every caller out.
 func (f *keysFile) reload() {
-	stamp := statFile(f.path)
-	if stamp.same(f.stamp) {
-		return
-	}
-	f.stamp = stamp
-	data, err := os.ReadFile(f.path)
+	k, changed, err := f.file.Poll()
 	if err != nil {
 		f.refuse(err)
 		return
 	}
-	content := sha256.Sum256(data)
-	if content == f.content {
+	if !changed {
 		return
 	}
-	k, err := parseKeys(data)
-	if err != nil {
-		f.refuse(err)
-		return
-	}
-	f.content = content
 	f.current.Store(k)
 	f.tel.keysReloaded(true)
 	f.logger.Info("Reloaded API keys", zap.String("keys_file", f.path), zap.Int("keys", len(k.entries)))

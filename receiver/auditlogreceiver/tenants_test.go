@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,4 +328,32 @@ func TestGrantFromAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKeysFileIgnoresTornReads: a keys file caught half-written, whose last org list may be
+// cut into another org's id, is never put in use: new keys take effect once two polls in a row
+// read them.
+func TestKeysFileIgnoresTornReads(t *testing.T) {
+	whole := "billing " + hashOf(billingKey) + " org-gd,org-gdx"
+	path := keysFileOf(t, "billing "+hashOf(billingKey)+" org-old")
+	tel, err := newTelemetry(receivertest.NewNopSettings(metadata.Type).TelemetrySettings)
+	require.NoError(t, err)
+	a := newAccess(&TenantsConfig{KeysFile: path}, zap.NewNop(), tel)
+	require.NoError(t, a.keys.load())
+	orgs := func() []string {
+		for _, e := range a.keys.current.Load().entries {
+			return slices.Sorted(maps.Keys(e.grant.orgs))
+		}
+		return nil
+	}
+	inPlace := func(content string) { require.NoError(t, os.WriteFile(path, []byte(content), 0o600)) }
+
+	inPlace(whole[:len(whole)-2] + "\n") // cut inside the last org id: "org-g", another org
+	a.keys.reload()
+	assert.Equal(t, []string{"org-old"}, orgs(), "a content read once is not used")
+	inPlace(whole + "\n") // the writer finished
+	a.keys.reload()
+	assert.Equal(t, []string{"org-old"}, orgs(), "nor one that differs from the last read")
+	a.keys.reload()
+	assert.Equal(t, []string{"org-gd", "org-gdx"}, orgs(), "read twice, it is used")
 }
