@@ -32,6 +32,22 @@ type options struct {
 	secretShare                           float64
 	wait                                  time.Duration
 	profile                               bool
+	// env is added to the collector's environment (NAME=VALUE), e.g. the Go runtime's
+	// GOMEMLIMIT and GOGC.
+	env envFlag
+}
+
+// envFlag collects repeated -env NAME=VALUE flags.
+type envFlag []string
+
+func (f *envFlag) String() string { return strings.Join(*f, " ") }
+
+func (f *envFlag) Set(v string) error {
+	if name, _, ok := strings.Cut(v, "="); !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", v)
+	}
+	*f = append(*f, v)
+	return nil
 }
 
 func main() {
@@ -46,6 +62,7 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 4, "concurrent HTTP senders")
 	flag.Float64Var(&o.secretShare, "secret-share", 0.2, "share of events carrying credentials")
 	flag.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for delivery")
+	flag.Var(&o.env, "env", "NAME=VALUE added to the collector's environment (repeatable), e.g. GOMEMLIMIT=110MiB")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile (first 10 s of sending) and a heap profile (after sending) of the collector in -workdir; the config must enable the pprof extension")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,7 +88,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	col, err := harness.StartCollector(ctx, o.collector, o.config, filepath.Join(o.workdir, "collector.log"), harness.CollectorEnv{
-		S3: s3, Bucket: bucket, StateDir: filepath.Join(o.workdir, "state"),
+		S3: s3, Bucket: bucket, StateDir: filepath.Join(o.workdir, "state"), Extra: o.env,
 	})
 	if err != nil {
 		return err
@@ -123,6 +140,9 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("delivered in %s: %d objects, %d bytes\n", delivered.Round(time.Millisecond), objects, bytesTotal)
 	fmt.Printf("collector CPU: %.2f s for %d events = %.2f CPU-seconds per million events\n", cpu, o.events, cpu*1e6/float64(o.events))
 	fmt.Printf("collector peak RSS: %.1f MiB\n", float64(peak)/(1<<20))
+	if len(o.env) > 0 {
+		fmt.Printf("collector environment: %s\n", o.env.String())
+	}
 	fmt.Printf("event ids: %d sent, %d distinct in S3, %d missing, %d more than once\n", o.events, len(ids), missing, dups)
 	if missing > 0 || dups > 0 {
 		return errors.New("delivery was not exactly once")
