@@ -2,8 +2,10 @@ package maskprocessor
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -54,5 +56,29 @@ func TestBatchMasksEachRecordAsAlone(t *testing.T) {
 			d := append(diff("attributes", alone[i].attrs, got.attrs), diff("body", alone[i].body, got.body)...)
 			require.Empty(t, d, "case %s (record %d of the batch, event names by kind: %t)", cases[i].ID, j, byKind)
 		}
+	}
+}
+
+// TestSameString checks the comparison the memo makes of keys and strings, which tells the same
+// bytes apart from equal ones only to spare comparing them.
+func TestSameString(t *testing.T) {
+	shared := "audit.org.id"
+	tests := []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"the same bytes", shared, shared, true},
+		{"equal bytes apart", shared, strings.Clone(shared), true},
+		{"a prefix sharing the bytes", shared, shared[:5], false},
+		{"same length, other bytes", shared, "audit.org.ID", false},
+		{"both empty", "", "", true},
+		{"one empty", "", shared, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, sameString(tt.a, tt.b))
+			assert.Equal(t, tt.want, sameString(tt.b, tt.a))
+		})
 	}
 }

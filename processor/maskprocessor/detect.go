@@ -103,6 +103,34 @@ const (
 	minHighEntr   = highEntropyMinRun + len("token")
 )
 
+// minShapedSecret is the shortest string in which a detector that needs none of introducers
+// can find anything: those of AWS and Google keys, JWTs, PEM blocks, service tokens and
+// high-entropy runs.
+const minShapedSecret = min(minAWSKeyID, minJWT, minPEM, minToken, minHighEntr)
+
+// introducers are the trigger bits of the bytes that introduce a secret in text: a space for
+// Bearer and Basic, a colon for a URL's password, a colon, an equals sign or a quote for an
+// assignment. detect finds nothing in a string shorter than minShapedSecret without one.
+const introducers = hasSpace | hasColon | hasEquals | hasQuote
+
+// holdsNoSecret reports whether detect would find nothing in s because s is too short for a
+// shaped secret and holds no introducer: the identifiers, names and addresses that make up most
+// of a record's values, whose scan it settles at a fraction of the cost of detect's.
+func holdsNoSecret(s string) bool {
+	if len(s) >= minShapedSecret {
+		return false
+	}
+	// Four bytes a step, for the reasons triggers gives.
+	var bits uint32
+	for ; len(s) >= 4; s = s[4:] {
+		bits |= triggerBits[s[0]] | triggerBits[s[1]] | triggerBits[s[2]] | triggerBits[s[3]]
+	}
+	for i := 0; i < len(s); i++ {
+		bits |= triggerBits[s[i]]
+	}
+	return bits&introducers == 0
+}
+
 // detect sets w.spans to the secrets in s, sorted by start, without overlaps.
 func (w *walker) detect(s string) {
 	w.spans = w.spans[:0]

@@ -165,6 +165,48 @@ func TestDetectors(t *testing.T) {
 	}
 }
 
+// TestHoldsNoSecret checks the test that spares detect the short values without a byte that
+// introduces a secret, against detect itself: the shaped secrets cut just short of
+// minShapedSecret, where they are skipped, must be what detect finds nothing in, and the
+// shortest secrets each introducer brings must still be scanned.
+func TestHoldsNoSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		// skipped is what holdsNoSecret must report, found whether detect finds a secret.
+		skipped, found bool
+	}{
+		{"identifier", "bench-123", true, false},
+		{"address", "203.0.113.7", true, false},
+		{"longest skipped", "dashboard-123456789", true, false},
+		{"aws key id cut short", awsKeyID[:minShapedSecret-1], true, false},
+		{"github token cut short", ghToken[:minShapedSecret-1], true, false},
+		{"gitlab token cut short", glToken[:minShapedSecret-1], true, false},
+		{"slack token cut short", slackToken[:minShapedSecret-1], true, false},
+		{"stripe key cut short", stripeKey[:minShapedSecret-1], true, false},
+		{"google key cut short", googleKey[:minShapedSecret-1], true, false},
+		{"jwt cut short", jwt[:minShapedSecret-1], true, false},
+		{"pem block cut short, scanned for its space", pemBlock[:minShapedSecret-1], false, false},
+		{"aws key id", awsKeyID, false, true},
+		{"github token", ghToken, false, true},
+		{"assignment", "pwd=hunter2", false, true},
+		{"assignment with a colon", "pwd: hunter2", false, true},
+		{"quoted after a word", "pwd 'hunter2'", false, true},
+		{"json member", `"pwd":"x1"`, false, true},
+		{"bearer", "Bearer abc12345", false, true},
+		{"url password", "a://u:pw@h", false, true},
+		{"space alone", "two words", false, false},
+	}
+	w := newTestProcessor(t, &Config{Replacement: DefaultReplacement}).walkers.Get().(*walker)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.skipped, holdsNoSecret(tt.in))
+			w.detect(tt.in)
+			assert.Equal(t, tt.found, len(w.spans) > 0)
+		})
+	}
+}
+
 func TestValuesAtAnyDepth(t *testing.T) {
 	p := newTestProcessor(t, &Config{Replacement: DefaultReplacement})
 	ld := plog.NewLogs()

@@ -306,6 +306,8 @@ const (
 	// benchSecrets: every record holds secrets found by value, in free text, a URL and a
 	// JSON-encoded string.
 	benchSecrets
+	// benchE2E: the records of the end-to-end benchmark (see e2eBatch).
+	benchE2E
 )
 
 // benchEvent is an event type of the benchmark with the classification the ocsf processor gives
@@ -337,6 +339,9 @@ var benchEvents = []benchEvent{
 // processor adds and a details body.
 func benchBatch(b *testing.B, kind benchKind) plog.Logs {
 	b.Helper()
+	if kind == benchE2E {
+		return e2eBatch(b)
+	}
 	ld := plog.NewLogs()
 	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	var line []byte
@@ -375,7 +380,7 @@ func BenchmarkProcessLogs(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		kind benchKind
-	}{{"typical", benchTypical}, {"clean", benchClean}, {"secrets", benchSecrets}} {
+	}{{"typical", benchTypical}, {"clean", benchClean}, {"secrets", benchSecrets}, {"e2e", benchE2E}} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := newTestProcessor(b, &Config{Replacement: DefaultReplacement})
 			batch := benchBatch(b, bc.kind)

@@ -4,6 +4,7 @@ import (
 	"hash"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -58,8 +59,8 @@ type walker struct {
 	// apath is the path matched against allow_paths: the debug path without array indices. It
 	// is built only when allow_paths is set, in a buffer reused from record to record.
 	apath []byte
-	// anyPath is set when either path is built, so that push and pop, which run for every key
-	// of every record, cost one test when none is.
+	// anyPath is set when either path is built, so that walkMap's loop, push and pop, which run
+	// for every key of every record, cost one test when none is.
 	anyPath bool
 }
 
@@ -115,6 +116,15 @@ func (w *walker) useMemoOf(event string) *eventMemo {
 	m.event, m.eventClean = event, false
 	w.memo = m.visits[:]
 	return m
+}
+
+// sameString reports whether a and b are equal, and compares their bytes only when they are
+// not the same bytes. The keys the receiver decodes and the values the converter and the ocsf
+// processor write are shared by every record that holds them, so that the memo mostly finds the
+// very string it holds; the call that compares bytes made the walk save and reload its registers
+// around it, at every key of every record.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // nextMemo returns the memo of the next position of the walk, or nil beyond memoPositions.
@@ -225,10 +235,11 @@ func (w *walker) maskEventName(lr plog.LogRecord) (clean bool) {
 // its position, nil for none.
 func (w *walker) walkValue(v pcommon.Value, e *visitMemo) {
 	// Most values are strings: one check of the type for them, where a switch on Type and then
-	// Str took two. A string too short for any detector is not scanned at all, and an empty
-	// Str is either an empty string, which holds nothing, or not a string.
+	// Str took two. A string too short for any detector, or one holdsNoSecret settles, is not
+	// scanned at all, and an empty Str is either an empty string, which holds nothing, or not a
+	// string.
 	if s := v.Str(); s != "" {
-		if len(s) >= minAssignment && (e == nil || e.clean != s) {
+		if len(s) >= minAssignment && !holdsNoSecret(s) && (e == nil || !sameString(e.clean, s)) {
 			w.scanStr(v, s, e)
 		}
 		return
@@ -279,22 +290,20 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 		}
 		e := w.nextMemo()
 		var credentialKey bool
-		if e != nil && e.key == k {
+		if e != nil && sameString(e.key, k) {
 			credentialKey = e.credentialKey
 		} else {
 			credentialKey, e = w.learnNewKey(k, e)
 		}
-		mark, amark := w.push(k)
-		allowed := w.allowed()
-		if !allowed && credentialKey {
-			w.maskUnder(k, v, e)
-			w.pop(mark, amark)
+		if w.anyPath {
+			w.visitAtPath(k, v, e, credentialKey)
 			continue
 		}
-		if !allowed {
-			w.walkValue(v, e)
+		if credentialKey {
+			w.maskUnder(k, v, e)
+			continue
 		}
-		w.pop(mark, amark)
+		w.walkValue(v, e)
 	}
 	lastPairValue := len(w.pairValues)
 	pairIsCredential := lastPairValue > firstPairValue && w.mapPairNamesCredential(m)
@@ -322,6 +331,22 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 	}
 	clear(w.renamedKeys[firstRenamed:])
 	w.renamedKeys = w.renamedKeys[:firstRenamed]
+}
+
+// visitAtPath is the rest of walkMap's loop for a walk that builds paths (see anyPath), which
+// also leaves alone a value in allow_paths. It is apart from the loop, which every key of every
+// record runs, so that the usual walk, which builds no path, runs less code and saves and
+// reloads fewer registers around its calls.
+func (w *walker) visitAtPath(k string, v pcommon.Value, e *visitMemo, credentialKey bool) {
+	mark, amark := w.push(k)
+	switch {
+	case w.allowed():
+	case credentialKey:
+		w.maskUnder(k, v, e)
+	default:
+		w.walkValue(v, e)
+	}
+	w.pop(mark, amark)
 }
 
 // deferPairValue keeps v, the value of a name/value pair under k, for walkMap to walk last.
