@@ -290,15 +290,26 @@ func ConvertAirkitCamel(event pcommon.Map, lr plog.LogRecord, rules *Rules, rece
 // convertAirkit converts a row of which at most made attributes are made, and whose time
 // column is eventTime (nil when it has none).
 func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) error {
-	attrs := lr.Attributes()
-	// Room as in ConvertGoodData.
-	attrs.EnsureCapacity(attrs.Len() + made + processorAttrs)
-	attrs.PutStr(AttrSourceFormat, FormatAirkit)
+	w := &row.record
+	w.start(lr, made)
+	w.putAttr(AttrSourceFormat).SetStr(FormatAirkit)
+	seen, err := putAirkitFields(row, eventTime, w, rules, received, naming)
+	w.done()
+	if err != nil {
+		return err
+	}
+	return finishRecord(lr, seen, rules, received, &naming.names)
+}
+
+// putAirkitFields stores the columns of row, whose time column is eventTime, in the record w
+// fills, and returns which it gives.
+func putAirkitFields(row *Event, eventTime *fieldValue, w *recordWriter, rules *Rules, received pcommon.Timestamp, naming *airkitNaming) (presence, error) {
+	lr := w.lr
 	// The time first: the date columns are checked against it.
 	var seen presence
 	if eventTime != nil {
-		if err := putField(FieldTime, naming.timeKey, eventTime, lr, rules, &seen, airkitTimeHint, false); err != nil {
-			return err
+		if err := putField(FieldTime, naming.timeKey, eventTime, w, rules, &seen, airkitTimeHint, false); err != nil {
+			return seen, err
 		}
 	}
 	if lr.Timestamp() == 0 && rules.DefaultTimeReceived {
@@ -316,8 +327,8 @@ func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecor
 		}
 		if i < 0 {
 			if naming.camel && key == airkitCamelKind {
-				if err := putField(FieldType, key, v, lr, rules, &seen, "", false); err != nil {
-					return err
+				if err := putField(FieldType, key, v, w, rules, &seen, "", false); err != nil {
+					return seen, err
 				}
 				continue
 			}
@@ -345,15 +356,15 @@ func convertAirkit(row *Event, made int, eventTime *fieldValue, lr plog.LogRecor
 				date = civilDateOf(t)
 			}
 			if err := checkDerived(c, key, naming.timeKey, v, &date); err != nil {
-				return err
+				return seen, err
 			}
 		default:
-			if err := putField(c.field, key, v, lr, rules, &seen, "", false); err != nil {
-				return err
+			if err := putField(c.field, key, v, w, rules, &seen, "", false); err != nil {
+				return seen, err
 			}
 		}
 	}
-	return finishRecord(lr, seen, rules, received, &naming.names)
+	return seen, nil
 }
 
 // civilDate is the date of a row's EVENT_TIME (in UTC).

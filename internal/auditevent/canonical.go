@@ -206,13 +206,13 @@ func finishRecord(lr plog.LogRecord, p presence, rules *Rules, received pcommon.
 	return nil
 }
 
-// putField stores v, the source field called name, as the canonical field f of lr, and notes
-// in seen whether the event gives f (see presence). Strings are moved, not copied, leaving v
-// empty. A null stores nothing. textHint names the forms a time may take, for the reason when
-// it takes none of them. With intsAsText, an integer is accepted where a string is expected
-// and stored as its decimal text: sources other than the two seeds often number their users
-// and tenants.
-func putField(f Field, name string, v *fieldValue, lr plog.LogRecord, rules *Rules, seen *presence, timeHint string, intsAsText bool) error {
+// putField stores v, the source field called name, as the canonical field f of the record w
+// fills, and notes in seen whether the event gives f (see presence). Strings are moved, not
+// copied, leaving v empty. A null stores nothing. textHint names the forms a time may take,
+// for the reason when it takes none of them. With intsAsText, an integer is accepted where a
+// string is expected and stored as its decimal text: sources other than the two seeds often
+// number their users and tenants.
+func putField(f Field, name string, v *fieldValue, w *recordWriter, rules *Rules, seen *presence, timeHint string, intsAsText bool) error {
 	typ := v.typ
 	if typ == pcommon.ValueTypeEmpty {
 		return nil
@@ -228,7 +228,7 @@ func putField(f Field, name string, v *fieldValue, lr plog.LogRecord, rules *Rul
 		if typ != pcommon.ValueTypeStr {
 			return fieldErr(name, "must be a string, got "+typeName(typ))
 		}
-		lr.SetEventName(v.str)
+		w.lr.SetEventName(v.str)
 	case kindTime:
 		if typ == pcommon.ValueTypeStr && v.str == "" {
 			return nil // reported as empty if required; replaced by the time of receipt if not
@@ -237,22 +237,22 @@ func putField(f Field, name string, v *fieldValue, lr plog.LogRecord, rules *Rul
 		if err != nil {
 			return err
 		}
-		lr.SetTimestamp(ts)
+		w.lr.SetTimestamp(ts)
 	case kindBool:
 		if typ != pcommon.ValueTypeBool {
 			return fieldErr(name, "must be true or false, got "+typeName(typ))
 		}
-		lr.Attributes().PutBool(spec.attr, v.b)
+		w.putAttr(spec.attr).SetBool(v.b)
 	case kindInt:
 		n, err := intOf(name, v)
 		if err != nil {
 			return err
 		}
-		lr.Attributes().PutInt(spec.attr, n)
+		w.putAttr(spec.attr).SetInt(n)
 	default:
 		switch {
 		case intsAsText && typ == pcommon.ValueTypeInt:
-			lr.Attributes().PutStr(spec.attr, strconv.FormatInt(v.num, 10))
+			w.putAttr(spec.attr).SetStr(strconv.FormatInt(v.num, 10))
 			return nil
 		case typ != pcommon.ValueTypeStr:
 			return fieldErr(name, "must be a string, got "+typeName(typ))
@@ -262,7 +262,12 @@ func putField(f Field, name string, v *fieldValue, lr plog.LogRecord, rules *Rul
 			return fieldErr(name, reasonOrgID)
 		}
 		// Moved, not copied: the record takes the decoded string.
-		v.putTo(lr.Attributes(), spec.attr)
+		attr := w.putAttr(spec.attr)
+		if v.v != (pcommon.Value{}) {
+			v.v.MoveTo(attr)
+		} else {
+			attr.SetStr(v.str)
+		}
 	}
 	return nil
 }

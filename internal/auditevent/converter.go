@@ -50,7 +50,7 @@ func (c *Converter) Convert(event pcommon.Map, lr plog.LogRecord, received pcomm
 // lr keeps is taken from e, which the decoder refills with the next event.
 func (c *Converter) ConvertEvent(e *Event, lr plog.LogRecord, received pcommon.Timestamp) error {
 	if c.shape == ShapeMapped {
-		return c.mapping.convert(e.eventMap(), lr, &c.rules, received)
+		return c.mapping.convert(e, lr, &c.rules, received)
 	}
 	shape, made, eventTime := builtInShapeOf(e)
 	switch shape {
@@ -62,7 +62,7 @@ func (c *Converter) ConvertEvent(e *Event, lr plog.LogRecord, received pcommon.T
 		return convertAirkit(e, made, eventTime, lr, &c.rules, received, airkitCamel)
 	}
 	if c.mapping != nil {
-		return c.mapping.convert(e.eventMap(), lr, &c.rules, received)
+		return c.mapping.convert(e, lr, &c.rules, received)
 	}
 	return ErrUnknownShape
 }

@@ -23,6 +23,8 @@ type Event struct {
 	source pcommon.Map
 	// asMap is where the members of a decoded event are moved for the mapping.
 	asMap pcommon.Map
+	// record is the writer of the record the event is converted into.
+	record recordWriter
 }
 
 // member is a key of an object and its value.

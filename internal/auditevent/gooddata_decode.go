@@ -45,28 +45,37 @@ func ConvertGoodData(entry pcommon.Map, lr plog.LogRecord, rules *Rules, receive
 
 // convertGoodData is ConvertGoodData for an entry of which at most made attributes are made.
 func convertGoodData(entry *Event, made int, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	attrs := lr.Attributes()
-	// Room for what the entry makes and what the processors add (processorAttrs), so that the
-	// attributes are not copied as they grow.
-	attrs.EnsureCapacity(attrs.Len() + made + processorAttrs)
-	attrs.PutStr(AttrSourceFormat, FormatGoodData)
+	w := &entry.record
+	w.start(lr, made)
+	w.putAttr(AttrSourceFormat).SetStr(FormatGoodData)
+	seen, err := putGoodDataFields(entry, w, rules)
+	w.done()
+	if err != nil {
+		return err
+	}
+	return finishRecord(lr, seen, rules, received, &goodDataNames)
+}
+
+// putGoodDataFields stores the fields of entry in the record w fills, and returns which it
+// gives.
+func putGoodDataFields(entry *Event, w *recordWriter, rules *Rules) (presence, error) {
 	var seen presence
 	for j := range entry.members {
 		m := &entry.members[j]
 		key, v := m.key, &m.val
 		i := int(m.keyRoles().goodData)
 		if i < 0 {
-			if err := moveToGoodDataBody(key, v, lr); err != nil {
-				return err
+			if err := moveToGoodDataBody(key, v, w.lr); err != nil {
+				return seen, err
 			}
 			continue
 		}
 		f := &goodDataFields[i]
-		if err := putField(f.field, f.key, v, lr, rules, &seen, goodDataTimeHint, false); err != nil {
-			return err
+		if err := putField(f.field, f.key, v, w, rules, &seen, goodDataTimeHint, false); err != nil {
+			return seen, err
 		}
 	}
-	return finishRecord(lr, seen, rules, received, &goodDataNames)
+	return seen, nil
 }
 
 // moveToGoodDataBody moves a field that is not canonical into lr's body, or the entries of

@@ -116,19 +116,25 @@ func overlaps(a, b string) bool {
 	return a == b || strings.HasPrefix(b, a+".")
 }
 
-// convert fills lr from event as ConvertGoodData does from an entry: each mapped field is
-// moved out of the event into lr, and what remains of the event becomes the body, nested as
-// it was. The source format is FormatMapped.
-func (m *Mapping) convert(event pcommon.Map, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
-	attrs := lr.Attributes()
-	// Room as in ConvertGoodData.
-	attrs.EnsureCapacity(attrs.Len() + 2 + len(m.paths) + processorAttrs)
-	attrs.PutStr(AttrSourceFormat, FormatMapped)
+// convert fills lr from e as ConvertGoodData does from an entry: each mapped field is moved
+// out of the event into lr, and what remains of the event becomes the body, nested as it was.
+// The source format is FormatMapped.
+func (m *Mapping) convert(e *Event, lr plog.LogRecord, rules *Rules, received pcommon.Timestamp) error {
+	event := e.eventMap()
+	w := &e.record
+	// The mapped fields, the source format and a generated id at most.
+	w.start(lr, len(m.paths)+2)
+	w.putAttr(AttrSourceFormat).SetStr(FormatMapped)
 	var seen presence
+	var err error
 	for i := range m.paths {
-		if _, err := m.paths[i].take(event, 0, lr, rules, &seen); err != nil {
-			return err
+		if _, err = m.paths[i].take(event, 0, w, rules, &seen); err != nil {
+			break
 		}
+	}
+	w.done()
+	if err != nil {
+		return err
 	}
 	if event.Len() > 0 {
 		event.MoveTo(lr.Body().SetEmptyMap())
@@ -145,11 +151,11 @@ func (p *mappedPath) key(from, to int) string {
 	return p.path[start:p.ends[to-1]]
 }
 
-// take finds the field in m, whose keys are the path's segments from seg on, stores it in lr
-// and removes it from m, and with it the objects it leaves empty: what remains of the event
-// becomes the body. Nested objects are tried first (a.b is b inside a); then keys holding
-// dots (a.b is the key "a.b"). It reports whether it found the field.
-func (p *mappedPath) take(m pcommon.Map, seg int, lr plog.LogRecord, rules *Rules, seen *presence) (bool, error) {
+// take finds the field in m, whose keys are the path's segments from seg on, stores it in the
+// record w fills and removes it from m, and with it the objects it leaves empty: what remains
+// of the event becomes the body. Nested objects are tried first (a.b is b inside a); then keys
+// holding dots (a.b is the key "a.b"). It reports whether it found the field.
+func (p *mappedPath) take(m pcommon.Map, seg int, w *recordWriter, rules *Rules, seen *presence) (bool, error) {
 	for to := seg + 1; to <= len(p.ends); to++ {
 		key := p.key(seg, to)
 		v, ok := m.Get(key)
@@ -158,7 +164,7 @@ func (p *mappedPath) take(m pcommon.Map, seg int, lr plog.LogRecord, rules *Rule
 		}
 		if to == len(p.ends) {
 			f := valueOf(v)
-			if err := putField(p.field, p.path, &f, lr, rules, seen, mappedTimeHint, true); err != nil {
+			if err := putField(p.field, p.path, &f, w, rules, seen, mappedTimeHint, true); err != nil {
 				return true, err
 			}
 			m.Remove(key)
@@ -167,7 +173,7 @@ func (p *mappedPath) take(m pcommon.Map, seg int, lr plog.LogRecord, rules *Rule
 		if v.Type() != pcommon.ValueTypeMap {
 			continue
 		}
-		found, err := p.take(v.Map(), to, lr, rules, seen)
+		found, err := p.take(v.Map(), to, w, rules, seen)
 		if found {
 			if err == nil && v.Map().Len() == 0 {
 				m.Remove(key)
