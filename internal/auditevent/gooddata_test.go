@@ -163,6 +163,36 @@ func TestAppendGoodDataEntryEscapesUIDText(t *testing.T) {
 	assert.Equal(t, `3"002`, goodDataEntryOf(t, lr)["classUid"])
 }
 
+// A string field is written from a string attribute as it is, from an attribute of another
+// type as its text, and from a missing attribute only when the field is always written.
+func TestAppendGoodDataEntryStringFields(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(a pcommon.Map)
+		want string // the orgId and userId members
+	}{
+		{"strings", func(a pcommon.Map) { a.PutStr(AttrOrgID, "org-1"); a.PutStr(AttrUserID, "user-7") }, `"orgId":"org-1","userId":"user-7"`},
+		{"escaped", func(a pcommon.Map) { a.PutStr(AttrOrgID, "o\"1"); a.PutStr(AttrUserID, "u\n") }, `"orgId":"o\"1","userId":"u\n"`},
+		{"empty string", func(a pcommon.Map) { a.PutStr(AttrOrgID, ""); a.PutStr(AttrUserID, "") }, `"orgId":"","userId":""`},
+		{"int", func(a pcommon.Map) { a.PutInt(AttrOrgID, 42); a.PutInt(AttrUserID, -7) }, `"orgId":"42","userId":"-7"`},
+		{"bool", func(a pcommon.Map) { a.PutBool(AttrOrgID, true); a.PutBool(AttrUserID, false) }, `"orgId":"true","userId":"false"`},
+		{"double", func(a pcommon.Map) { a.PutDouble(AttrOrgID, 1.5); a.PutDouble(AttrUserID, 2) }, `"orgId":"1.5","userId":"2"`},
+		{"map", func(a pcommon.Map) { a.PutEmptyMap(AttrOrgID).PutStr("k", "v"); a.PutEmptyMap(AttrUserID) }, `"orgId":"{\"k\":\"v\"}","userId":"{}"`},
+		{"null", func(a pcommon.Map) { a.PutEmpty(AttrOrgID); a.PutEmpty(AttrUserID) }, `"orgId":"","userId":""`},
+		{"missing", func(pcommon.Map) {}, `"orgId":""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := plog.NewLogRecord()
+			lr.SetEventName("E")
+			tt.set(lr.Attributes())
+			lr.Attributes().PutStr(AttrEventID, "e-1")
+			want := `{"eventName":"E","categoryUid":"0","classUid":"0","ts":"1970-01-01T00:00:00.000Z",` + tt.want + `,"type":"audit","eventId":"e-1"}`
+			assert.Equal(t, want, string(AppendGoodDataEntry(nil, lr)))
+		})
+	}
+}
+
 func TestAppendGoodDataEntryAllocatesNothing(t *testing.T) {
 	lr := decodeInto(t, goodDataFull, GoodDataToRecord)
 	lr.Attributes().PutInt(AttrOCSFStatusID, 1)

@@ -430,19 +430,18 @@ func (d *JSONDecoder) value(v pcommon.Value) error {
 		s.EnsureCapacity(4)
 		return d.array(s)
 	case '"':
-		if v.Type() == pcommon.ValueTypeStr {
-			// A string refilled with the same text, as in a stream of similar values, is
-			// compared before it is copied: it is kept, and costs no room in a chunk.
-			start := d.off + 1
-			text, err := d.strText()
-			if err != nil {
-				return err
-			}
-			if string(text) != v.Str() {
-				v.SetStr(d.texts.cut(text, len(d.data)-start))
-			}
-			return nil
+		// Strings, the most common values, are set here rather than through a fieldValue. A
+		// string refilled with the same text, as in a stream of similar values, is compared
+		// before it is copied: it is kept, and costs no room in a chunk.
+		start := d.off + 1
+		text, err := d.strText()
+		if err != nil {
+			return err
 		}
+		if v.Type() != pcommon.ValueTypeStr || string(text) != v.Str() {
+			v.SetStr(d.texts.cut(text, len(d.data)-start))
+		}
+		return nil
 	}
 	var f fieldValue
 	if err := d.readScalar(&f); err != nil {
@@ -619,12 +618,15 @@ func (d *JSONDecoder) event(e *Event) error {
 			break
 		}
 		n++
-		// memberValue's test, here: a call less for each scalar.
+		// memberValue's test and scalar's count, here: two calls less for each scalar.
 		var err error
-		if c := d.data[d.off]; c != '{' && c != '[' {
-			err = d.scalar(&m.val)
-		} else {
+		switch c := d.data[d.off]; {
+		case c == '{' || c == '[':
 			err = d.memberValue(m)
+		case d.spend(1):
+			err = d.readScalar(&m.val)
+		default:
+			err = d.limitError()
 		}
 		if err != nil {
 			e.members = shape[:n]
@@ -1054,18 +1056,23 @@ func (d *JSONDecoder) strText() ([]byte, error) {
 	start := d.off + 1
 	i := start
 	for {
-		for i+8 <= len(data) {
-			if m := notPlain(binary.LittleEndian.Uint64(data[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
+		// Eight bytes at a time while there are eight, the rest one at a time; either way, i is
+		// then the first byte that is not plain. (data[i:i+8] rather than data[i:]: a slice of
+		// constant length spares the compiler's checks of the length.)
+		if i+8 <= len(data) {
+			m := notPlain(binary.LittleEndian.Uint64(data[i : i+8]))
+			if m == 0 {
+				i += 8
+				continue
 			}
-			i += 8
-		}
-		for i < len(data) && jsonPlain[data[i]] {
-			i++
-		}
-		if i == len(data) {
-			return nil, d.truncated()
+			i += bits.TrailingZeros64(m) / 8
+		} else {
+			for i < len(data) && jsonPlain[data[i]] {
+				i++
+			}
+			if i == len(data) {
+				return nil, d.truncated()
+			}
 		}
 		c := data[i]
 		if c == '"' {

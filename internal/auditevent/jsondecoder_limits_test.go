@@ -178,3 +178,54 @@ func TestJSONDecoderLimitEdges(t *testing.T) {
 		}
 	})
 }
+
+// Events count their scalars against the limits as values do, also those of an event whose
+// members come in the order of the last event's: the second event of each input has the
+// first one's shape and crosses a limit at a scalar.
+func TestJSONDecoderEventLimits(t *testing.T) {
+	tests := []struct {
+		name               string
+		in                 string
+		elements           bool
+		valueBytes, values int
+		want               []string
+	}{
+		{"too many values", `{"a":1,"b":2}` + "\n" + `{"a":1,"b":2}` + "\n" + `{"a":3}`, false, 0, 3,
+			[]string{`{"a":1,"b":2}`, ErrTooManyValues.Error()}},
+		{"too many values, elements", `[{"a":1,"b":2},{"a":1,"b":2},{"a":3}]`, true, 0, 3,
+			[]string{`{"a":1,"b":2}`, ErrTooManyValues.Error()}},
+		{"a scalar past the bytes", `[{"a":1,"b":2},{"a":1,"b":        2},{"a":3,"b":4}]`, true, 13, 0,
+			[]string{`{"a":1,"b":2}`, "too large", `{"a":3,"b":4}`}},
+		{"within the limits", `{"a":1,"b":2}` + "\n" + `{"a":"x","b":true}`, false, 18, 4,
+			[]string{`{"a":1,"b":2}`, `{"a":"x","b":true}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewJSONDecoder([]byte(tt.in))
+			d.SetLimits(tt.valueBytes, tt.values)
+			var e Event
+			var got []string
+			for {
+				var err error
+				if tt.elements {
+					_, err = d.NextElementEvent(&e)
+				} else {
+					_, err = d.NextEvent(&e)
+				}
+				if err == io.EOF {
+					break
+				}
+				if errors.Is(err, ErrValueTooLarge) {
+					got = append(got, "too large")
+					continue
+				}
+				if err != nil {
+					got = append(got, err.Error())
+					break
+				}
+				got = append(got, string(AppendJSONValue(nil, eventValue(&e))))
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

@@ -9,8 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// AppendJSONString copies plain text in words, the last one ending the string, and bytes when
-// the string is shorter than a word: each byte that needs care is put at every place of strings
+// AppendJSONString copies plain text in words, the last one ending the string, in two
+// overlapping half words when the string is shorter than a word, and in bytes when it is
+// shorter than a half word: each byte that needs care is put at every place of strings
 // of every length up to a little past two words, where those paths meet.
 func TestAppendJSONStringEveryLength(t *testing.T) {
 	const prefix = "kept"
