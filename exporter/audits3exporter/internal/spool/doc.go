@@ -4,7 +4,7 @@
 // Every step is written so that a kill -9 at any moment loses no appended record and never
 // turns one batch into two, and a power loss loses no record whose Append returned:
 //
-//   - Append writes length-framed records to the open batch files of the partitions it touches,
+//   - Append adds length-framed records to the open batches of the partitions it touches,
 //     and an entry of each partition's frames (partition, batch, offset, bytes; with a CRC-32C)
 //     to one write-ahead log (WAL), and returns once the WAL is synced: one sync per call, or
 //     fewer, however many partitions it writes to. Appends in flight together share WAL syncs
@@ -14,20 +14,33 @@
 //     WAL is cut back to what was synced, every Append whose entry was not synced fails (its
 //     records may be sent again), and their batch files are cut back to their synced frames,
 //     durably (the cut is synced), so that the failed records cannot come back.
+//   - A batch's frames reach its file through a write buffer of 128 KiB (see batchbuf.go), in
+//     writes of up to that size rather than one per call: until then the WAL is their only
+//     durable copy, and the file holds a prefix of the batch, the buffer the rest. A buffer is
+//     written out when the next frames do not fit, and at checkpoints; Seal reads the file,
+//     then the buffer. The buffers of all partitions take at most 4 MiB together (32 of
+//     them); a batch that finds none free, and a call that brings more than a buffer holds,
+//     writes to the file at once. A write to a batch file that fails (full disk, say) is cut
+//     off the file, durably, and fails only the call that made it, before its entry is
+//     written: frames already buffered, of calls acknowledged or waiting for a sync, stay in
+//     the buffer, and a failed WAL sync cuts them off there as it does in the file.
 //   - Batch files are synced only at checkpoints: when the WAL passes 64 MiB, and at Close.
 //     With no Append in flight (appends wait meanwhile, and so does the checkpoint for a Seal
-//     in progress), a checkpoint syncs every batch file written since the last one, then
-//     empties the WAL. After a power loss a batch file may lack anything written since its
-//     last checkpoint, or hold zeros there; Open writes the frames of every whole WAL entry
-//     back in place, syncs them, and empties the WAL. It stops at the first torn or corrupt
-//     entry: a torn one is the tail of a write no Append was acknowledged for; a corrupt one
-//     before the tail is damage to the disk, and what follows it is not written back (Open
-//     cannot tell the two apart; Spool.Recovered counts the bytes it dropped). An
+//     in progress), a checkpoint writes out every buffer, syncs every batch file written
+//     since the last one, then empties the WAL; if a buffer cannot be written, the WAL and
+//     the buffer are kept, for a later checkpoint to try again. After a kill -9 a batch file
+//     lacks what was only in its buffer; after a power loss it may lack anything written
+//     since its last checkpoint, or hold zeros there; Open writes the frames of every whole
+//     WAL entry back in place, syncs them, and empties the WAL. It stops at the first torn or
+//     corrupt entry: a torn one is the tail of a write no Append was acknowledged for; a
+//     corrupt one before the tail is damage to the disk, and what follows it is not written
+//     back (Open cannot tell the two apart; Spool.Recovered counts the bytes it dropped). An
 //     entry whose batch file is gone belongs to a batch sealed since, and is skipped: a batch
 //     file's name is synced before any entry of it is written. Then a torn frame at the tail
-//     of an open batch (a crash mid-write, before Append returned) is cut off. The WAL takes up to about 64 MiB
-//     more than Options.MaxBytes counts. The spool's directories are synced at Open, and a
-//     partition's when it is made, so that a batch file is not lost with its directory.
+//     of an open batch (a crash mid-write, before Append returned) is cut off. The WAL takes
+//     up to about 64 MiB more than Options.MaxBytes counts (more while buffers cannot be
+//     written out). The spool's directories are synced at Open, and a partition's when it
+//     is made, so that a batch file is not lost with its directory.
 //   - A failed sync of a batch file or of the emptied WAL, or a failed cut or removal, stops
 //     the spool (ErrDiskFailed): after a failed fsync the file system may report the next one
 //     of the same file as a success for pages that never reached the disk, so nothing it
@@ -48,8 +61,9 @@
 //     disk, for two minutes (see recent.go). A call that skips a record waits until the record
 //     it duplicates is durable.
 //
-// With Options.NoSync there is no WAL and nothing is synced; a WAL left by an earlier run is
-// still replayed at Open.
+// With Options.NoSync there is no WAL and nothing is synced, and no buffer either: every call
+// writes its frames to the batch files at once, where a kill -9 cannot take them. A WAL left
+// by an earlier run is still replayed at Open.
 //
 // Ids are kept in memory as 128-bit hashes, in tables without pointers (see idset.go): a
 // growing one for the open batch, a compact read-only one for a sealed batch.

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -72,6 +73,10 @@ type Spool struct {
 	wal *wal
 	// syncBatch syncs an open batch file at a checkpoint; tests replace it to count syncs.
 	syncBatch func(*os.File) error
+	// writeBatch writes frames to an open batch file; tests replace it to count or fail writes.
+	writeBatch func(*os.File, []byte) (int, error)
+	// buffers are the open batches' write buffers (see batchbuf.go).
+	buffers bufferPool
 	// appending is held for reading by every AppendAll, and for writing by a checkpoint and
 	// by Close, which need every call's entries and frames to be settled.
 	appending sync.RWMutex
@@ -175,9 +180,12 @@ type openBatch struct {
 	records  int
 	size     int64
 	earliest time.Time
-	// written is where the file ends: after the counted frames come those of pending, in the
+	// written is where the batch ends: after the counted frames come those of pending, in the
 	// order they were written (which is that of their WAL entries), waiting for a sync.
 	written int64
+	// buf holds the last frames, from fileEnd to written, that are not in the file yet (see
+	// batchbuf.go); nil when none wait.
+	buf     []byte
 	pending []*pendingWrite
 	// dirty is set when the file was written or cut since a checkpoint last synced it;
 	// synced is its length then, what a power loss cannot take from it.
@@ -205,12 +213,14 @@ func Open(opts Options) (*Spool, error) {
 		return nil, errors.New("spool directory is empty")
 	}
 	s := &Spool{
-		openDir:   filepath.Join(opts.Dir, "open"),
-		sealedDir: filepath.Join(opts.Dir, "sealed"),
-		maxBytes:  opts.MaxBytes,
-		sync:      !opts.NoSync,
-		syncBatch: (*os.File).Sync,
-		parts:     make(map[string]*partition),
+		openDir:    filepath.Join(opts.Dir, "open"),
+		sealedDir:  filepath.Join(opts.Dir, "sealed"),
+		maxBytes:   opts.MaxBytes,
+		sync:       !opts.NoSync,
+		syncBatch:  (*os.File).Sync,
+		writeBatch: (*os.File).Write,
+		buffers:    bufferPool{limit: batchBufferBudget / batchBufferBytes},
+		parts:      make(map[string]*partition),
 	}
 	for _, d := range []string{s.openDir, s.sealedDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -542,11 +552,8 @@ func (s *Spool) write(w *pendingWrite, buf, head []byte, now time.Time) ([]byte,
 		b = p.open
 	}
 	off := b.written
-	b.dirty = true
-	if _, err := b.file.Write(buf); err != nil {
-		// A short write leaves a torn frame; cut it so the batch stays whole.
-		s.cut(b, b.written)
-		w.fail(fmt.Errorf("append to spool: %w", err))
+	if err := s.stage(b, buf); err != nil {
+		w.fail(err)
 		return buf, head
 	}
 	w.bytes = int64(len(buf))
@@ -607,7 +614,6 @@ func (s *Spool) advance(p *partition) {
 		// after them go too, they follow the cut ones in the file.
 		err := w.walErr
 		s.cut(b, b.size)
-		b.written = b.size
 		for _, x := range b.pending[n:] {
 			s.bytes.Add(-x.bytes)
 			x.fail(err)
@@ -647,23 +653,6 @@ func (w *pendingWrite) fail(err error) {
 		w.p.ids.remove(k)
 	}
 	w.records, w.done, w.err = 0, true, err
-}
-
-// cut cuts b's file back to size, and with syncs makes the cut durable: the frames cut off
-// belong to calls that failed, whose ids were taken back, so a retry stores them again and they
-// must not come back after a power loss. A cut that fails stops the spool (see failDisk).
-func (s *Spool) cut(b *openBatch, size int64) {
-	err := b.file.Truncate(size)
-	if err == nil && s.sync {
-		err = s.syncBatch(b.file)
-	}
-	if err != nil {
-		s.failDisk(fmt.Errorf("cut spool batch: %w", err))
-		return
-	}
-	if s.sync {
-		b.dirty, b.synced = false, size
-	}
 }
 
 // recentlySealed says whether k is an id of one of the partition's recently sealed batches.
@@ -785,8 +774,10 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 	}
 	defer f.Close()
 	// The payloads are read one at a time into a reused buffer: a batch is never held in
-	// memory twice, only as the body being built.
-	reader := bufio.NewReaderSize(io.LimitReader(f, b.size), 256<<10)
+	// memory twice, only as the body being built. Every frame is counted (settle), so the
+	// last of them are those waiting in the write buffer.
+	batch := io.MultiReader(io.LimitReader(f, b.fileEnd()), bytes.NewReader(b.buf))
+	reader := bufio.NewReaderSize(batch, 256<<10)
 	records := 0
 	var ids []byte // the records' ids, one a line, for the sealed file
 	var readErr error
@@ -845,6 +836,7 @@ func (s *Spool) Seal(part string, now time.Time, build Builder) (*Sealed, error)
 		}
 	}
 	s.bytes.Add(-b.size)
+	s.dropBuffer(b)
 	p.open = nil
 	s.remember(p, recentIDs{until: b.recoveredUntil, batchID: b.id, ids: sealIDs(p.ids)}, now)
 	p.ids = nil

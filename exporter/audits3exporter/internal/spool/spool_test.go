@@ -470,6 +470,7 @@ func TestFailedSyncCutsEveryFrameWaiting(t *testing.T) {
 	after, _ := s.OpenBatch("acme")
 	assert.Equal(t, before, after, "the batch counts what it did before")
 	assert.Equal(t, held, s.Bytes())
+	checkpointNow(t, s) // writes out what waits in memory
 	st, err := os.Stat(s.parts["acme"].open.path)
 	require.NoError(t, err)
 	assert.Equal(t, before.Bytes, st.Size(), "the file is cut back")

@@ -13,12 +13,12 @@ import (
 	"sync"
 )
 
-// The write-ahead log (WAL) is what makes an append durable. A call writes its frames to the
-// open batch files of the partitions it touches without syncing them, and an entry per
-// partition to the one WAL; one sync of the WAL then covers calls in flight together, however
-// many partitions they wrote to. The batch files are synced only at checkpoints, after which
-// the WAL starts empty again. After a crash, replaying the WAL writes every acknowledged frame
-// back where it was, whatever the batch files lost.
+// The write-ahead log (WAL) is what makes an append durable. A call adds its frames to the
+// open batches of the partitions it touches (to their write buffers, or to their files without
+// syncing them), and an entry per partition to the one WAL; one sync of the WAL then covers
+// calls in flight together, however many partitions they wrote to. The batch files are synced
+// only at checkpoints, after which the WAL starts empty again. After a crash, replaying the WAL
+// writes every acknowledged frame back where it was, whatever the batch files lost.
 //
 // An entry is framed like a record in a batch file, with a text header, but with a checksum,
 // since the WAL is read back after power losses that may leave a garbled tail:
@@ -393,32 +393,39 @@ func (s *Spool) emptyWAL(path string) error {
 	return nil
 }
 
-// checkpoint makes the batch files durable and empties the log, whose entries they then no
-// longer need. The caller holds s.appending for writing, so that no call is in flight: every
-// entry is synced or failed, and every frame of the batch files is counted or cut off. If a
-// batch file or the emptied log cannot be synced, the spool stops (see failDisk) with the log
-// kept: a sync retried after a failure may report success for pages that never reached the
-// disk, so the log stays the only copy to trust.
+// checkpoint writes out the batches' write buffers, makes the batch files durable and empties
+// the log, whose entries they then no longer need. The caller holds s.appending for writing, so
+// that no call is in flight: every entry is synced or failed, and every frame of the batch
+// files is counted or cut off. If a buffer cannot be written, it is kept and so is the log,
+// which holds its frames; the spool goes on (a write that failed was cut off, so the files
+// are as they were) and a later checkpoint tries again. If a batch file or the emptied log
+// cannot be synced, the spool stops (see failDisk) with the log kept: a sync retried after a
+// failure may report success for pages that never reached the disk, so the log stays the
+// only copy to trust.
 func (s *Spool) checkpoint() error {
-	var errs []error
+	var errs, unwritten []error
 	for _, p := range s.partitionList() {
 		p.mu.Lock()
-		if b := p.open; b != nil && b.file != nil && b.dirty {
-			if err := s.syncBatch(b.file); err != nil {
-				errs = append(errs, fmt.Errorf("sync spool batch %s: %w", p.name, err))
-			} else {
-				b.dirty, b.synced = false, b.written
+		if b := p.open; b != nil && b.file != nil {
+			if err := s.writeBuffer(b); err != nil {
+				unwritten = append(unwritten, fmt.Errorf("write spool batch %s: %w", p.name, err))
+			} else if b.dirty {
+				if err := s.syncBatch(b.file); err != nil {
+					errs = append(errs, fmt.Errorf("sync spool batch %s: %w", p.name, err))
+				} else {
+					b.dirty, b.synced = false, b.written
+				}
 			}
 		}
 		p.mu.Unlock()
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && len(unwritten) == 0 {
 		errs = append(errs, s.wal.reset())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s.failDisk(err)
 	}
-	return nil
+	return errors.Join(unwritten...)
 }
 
 // checkpointIfDue runs a checkpoint if the log has grown past its limit. It waits for the calls
