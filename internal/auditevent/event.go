@@ -2,6 +2,7 @@ package auditevent
 
 import (
 	"math"
+	"slices"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -100,10 +101,31 @@ func valueOf(v pcommon.Value) fieldValue {
 	return f
 }
 
-// eventOf wraps m, whose keys are unique, as an Event.
+// eventOf wraps m as an Event. A key m holds more than once (OTLP and pdata's own JSON
+// reader keep repeats) becomes one member, with its last value in the place of its first, as
+// the decoder makes it: the converters rely on an event's keys being distinct.
 func eventOf(m pcommon.Map) *Event {
 	e := &Event{object: true, source: m, members: make([]member, 0, m.Len())}
+	// Past a few keys, a search of the members for each key would cost the square of them.
+	var index map[string]int
+	if m.Len() > 16 {
+		index = make(map[string]int, m.Len())
+	}
 	for k, v := range m.All() {
+		var i int
+		var repeated bool
+		if index != nil {
+			if i, repeated = index[k]; !repeated {
+				index[k] = len(e.members)
+			}
+		} else {
+			i = slices.IndexFunc(e.members, func(m member) bool { return m.key == k })
+			repeated = i >= 0
+		}
+		if repeated {
+			e.members[i].val = valueOf(v)
+			continue
+		}
 		e.members = append(e.members, member{key: k, val: valueOf(v)})
 	}
 	return e

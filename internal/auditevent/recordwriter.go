@@ -10,9 +10,9 @@ import (
 // values it hands out point into it, which puts it on the heap: each Event holds one, rather
 // than each conversion allocating its own.
 //
-// The attributes it makes have distinct keys: an event's keys are (the decoder keeps the last
-// of a repeated key, a pcommon.Map has none), each key is one canonical field at most, each
-// field one attribute, and the source format is none of them. So into a record that holds no
+// The attributes it makes have distinct keys: an event's keys are (the decoder and eventOf
+// keep one member of a repeated key, with its last value), each key is one canonical field at
+// most, each field one attribute, and the source format is none of them. So into a record that holds no
 // attributes yet, the usual case, they are appended without the search for the key that each
 // of Map's Put methods makes, and reach the record in one step (done). Into a record that
 // holds attributes already, they are put with Map's Put methods, which replace those of the

@@ -1,12 +1,14 @@
 package auditevent
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata"
 )
 
 // The attributes a converter makes reach the record as Map's Put methods would have put them:
@@ -124,4 +126,34 @@ func attributeList(lr plog.LogRecord) []string {
 		list = append(list, k+"="+s)
 	}
 	return list
+}
+
+// A map holding a key twice (OTLP and pdata's builders keep repeats) converts as the decoder
+// reads such an object: one attribute, with the last value.
+func TestConvertMapWithRepeatedKey(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra int // keys of the details besides the fields, to pass eventOf's index threshold
+	}{
+		{name: "few keys"},
+		{name: "many keys", extra: 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b xpdata.MapBuilder
+			pairs := [][2]string{{"eventName", "e"}, {"ts", "2026-11-22T02:30:00Z"}, {"orgId", "tenant-a"}, {"eventId", "id-1"}}
+			for i := range tt.extra {
+				pairs = append(pairs, [2]string{"k" + strconv.Itoa(i), "v"})
+			}
+			pairs = append(pairs, [2]string{"orgId", "tenant-b"})
+			for _, kv := range pairs {
+				b.AppendEmpty(kv[0]).SetStr(kv[1])
+			}
+			m := pcommon.NewMap()
+			b.UnsafeIntoMap(m)
+			lr := plog.NewLogRecord()
+			require.NoError(t, defaultConverter.Convert(m, lr, received))
+			assert.Equal(t, []string{"audit.source.format=gooddata", "audit.org.id=tenant-b", "audit.event.id=id-1"}, attributeList(lr))
+		})
+	}
 }
