@@ -375,3 +375,54 @@ func TestFailedSyncCutsFramesWhereverTheyWait(t *testing.T) {
 		})
 	}
 }
+
+// A batch file that refuses the writes of its buffer keeps the WAL at checkpoints; the spool
+// goes on, tries again only at every further limit of WAL (not at every call), refuses appends
+// past walMaxLimits limits naming the failing write, and takes them again, with everything
+// acknowledged kept, once the file takes writes.
+func TestUnwritableBufferStallsCheckpointsBoundedly(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	s.wal.limit = 256 << 10
+	var refusing atomic.Bool
+	var attempts atomic.Int64
+	refusing.Store(true)
+	s.writeBatch = func(f *os.File, data []byte) (int, error) {
+		if strings.Contains(f.Name(), string(filepath.Separator)+"bad"+string(filepath.Separator)) && refusing.Load() {
+			attempts.Add(1)
+			return 0, errWriteRefused
+		}
+		return f.Write(data)
+	}
+	want := appendBig(t, s, "bad", "a", 10) // fits in the buffer: acknowledged
+	var good []string
+	var full error
+	for i := 0; full == nil; i++ {
+		require.Less(t, i, 500, "appends never refused")
+		recs := make([]Record, 20)
+		for j := range recs {
+			recs[j] = bigRec(fmt.Sprintf("good-%d-%d", i, j))
+		}
+		_, err := s.Append("good", recs, t0)
+		if err != nil {
+			full = err
+			break
+		}
+		for _, r := range recs {
+			good = append(good, string(r.Payload))
+		}
+	}
+	require.ErrorIs(t, full, ErrFull)
+	assert.Contains(t, full.Error(), errWriteRefused.Error(), "the refusal names the write that fails")
+	assert.NoError(t, s.diskFailure(), "a refused write does not stop the spool")
+	// One checkpoint at the limit and one at each further limit, up to walMaxLimits.
+	assert.LessOrEqual(t, attempts.Load(), int64(walMaxLimits), "checkpoints retried at every call")
+
+	refusing.Store(false)
+	checkpointNow(t, s)
+	more := appendBig(t, s, "good", "after", 5)
+	require.NoError(t, s.Close())
+	s = openSpool(t, dir)
+	assert.ElementsMatch(t, want, sealedLines(t, s, "bad"))
+	assert.ElementsMatch(t, append(good, more...), sealedLines(t, s, "good"))
+}

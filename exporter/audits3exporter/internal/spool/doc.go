@@ -38,9 +38,12 @@
 //     entry whose batch file is gone belongs to a batch sealed since, and is skipped: a batch
 //     file's name is synced before any entry of it is written. Then a torn frame at the tail
 //     of an open batch (a crash mid-write, before Append returned) is cut off. The WAL takes
-//     up to about 64 MiB more than Options.MaxBytes counts (more while buffers cannot be
-//     written out). The spool's directories are synced at Open, and a partition's when it
-//     is made, so that a batch file is not lost with its directory.
+//     up to about 64 MiB more than Options.MaxBytes counts. While a buffer cannot be
+//     written out (its file refuses writes), checkpoints keep the WAL and are tried again at
+//     every further 64 MiB of it; at 256 MiB, appends are refused (ErrFull, naming the
+//     write that fails) until one succeeds or the partition's Seal takes the buffer. The
+//     spool's directories are synced at Open, and a partition's when it is made, so that a
+//     batch file is not lost with its directory.
 //   - A failed sync of a batch file or of the emptied WAL, or a failed cut or removal, stops
 //     the spool (ErrDiskFailed): after a failed fsync the file system may report the next one
 //     of the same file as a success for pages that never reached the disk, so nothing it

@@ -403,6 +403,11 @@ func (s *Spool) AppendAll(batches []Batch, now time.Time) (added []int, err erro
 	if s.maxBytes > 0 && s.bytes.Load()+frameBytes > s.maxBytes {
 		return added, ErrFull
 	}
+	if s.wal != nil {
+		if err := s.wal.full(); err != nil {
+			return added, err
+		}
+	}
 	// The writes go in the order of the partitions' names (a pendingWrite, holding an atomic,
 	// is not to be moved once made, so the order is settled first).
 	order := make([]int, len(batches))

@@ -78,6 +78,11 @@ type wal struct {
 	syncing            bool
 	// size is how much of the file is synced; a failed write or sync cuts it back to this.
 	size int64
+	// stuck is why the last checkpoint could not empty the log, nil once one has; the next
+	// is then due only when the log has grown by another limit from stuckAt, so that a batch
+	// file that refuses writes does not turn every call into a checkpoint.
+	stuck   error
+	stuckAt int64
 }
 
 // openWAL opens the log for appending; emptyWAL has emptied it. failDisk is the spool's.
@@ -186,11 +191,33 @@ func (l *wal) flush() {
 	l.ended.Broadcast()
 }
 
+// walMaxLimits bounds the log at this many times its checkpoint limit: past it, while no
+// checkpoint can empty it, appends are refused (ErrFull), so that a batch file refusing writes
+// cannot fill the disk with the log of every tenant's traffic.
+const walMaxLimits = 4
+
 // checkpointDue says whether the log has grown past the size at which a checkpoint is due.
 func (l *wal) checkpointDue() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.size >= l.limit
+	return l.size >= l.limit+l.stuckAt
+}
+
+// stall records that a checkpoint could not empty the log, and why.
+func (l *wal) stall(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stuck, l.stuckAt = err, l.size
+}
+
+// full returns why appends are refused, nil while the log is below walMaxLimits limits.
+func (l *wal) full() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.size < walMaxLimits*l.limit {
+		return nil
+	}
+	return fmt.Errorf("%w: its write-ahead log holds %d bytes, which no checkpoint could write to the batch files: %w", ErrFull, l.size, l.stuck)
 }
 
 // reset empties the log after a checkpoint; nothing may be buffered.
@@ -201,7 +228,7 @@ func (l *wal) reset() error {
 		return fmt.Errorf("empty spool log: %w", err)
 	}
 	// Empty now, whether or not that is durable yet: a later failed write cuts back to it.
-	l.size = 0
+	l.size, l.stuck, l.stuckAt = 0, nil, 0
 	if err := l.sync(l.file); err != nil {
 		return fmt.Errorf("empty spool log: %w", err)
 	}
@@ -398,7 +425,9 @@ func (s *Spool) emptyWAL(path string) error {
 // that no call is in flight: every entry is synced or failed, and every frame of the batch
 // files is counted or cut off. If a buffer cannot be written, it is kept and so is the log,
 // which holds its frames; the spool goes on (a write that failed was cut off, so the files
-// are as they were) and a later checkpoint tries again. If a batch file or the emptied log
+// are as they were) and a checkpoint tries again once the log has grown by another limit
+// (the partition's next Seal, which reads the buffer rather than writing it, also ends the
+// stall); past walMaxLimits limits, appends are refused meanwhile. If a batch file or the emptied log
 // cannot be synced, the spool stops (see failDisk) with the log kept: a sync retried after a
 // failure may report success for pages that never reached the disk, so the log stays the
 // only copy to trust.
@@ -425,7 +454,11 @@ func (s *Spool) checkpoint() error {
 	if err := errors.Join(errs...); err != nil {
 		return s.failDisk(err)
 	}
-	return errors.Join(unwritten...)
+	if err := errors.Join(unwritten...); err != nil {
+		s.wal.stall(err)
+		return err
+	}
+	return nil
 }
 
 // checkpointIfDue runs a checkpoint if the log has grown past its limit. It waits for the calls
