@@ -103,9 +103,12 @@ bench:
 	cd processor/maskprocessor/internal/benchcompare && $(GO) test -run '^Test(RedactionMisses|RecordShape)$$' -v -bench . -benchmem
 
 # The whole collector under load: 1M events, 20 tenants, a fifth carrying credentials.
+# BENCH_E2E_FLAGS adds flags, e.g. the Go runtime's settings for the collector:
+#   make bench-e2e BENCH_E2E_FLAGS='-env GOGC=400 -env GOMEMLIMIT=110MiB'
+BENCH_E2E_FLAGS ?=
 bench-e2e: $(COLLECTOR) $(VERSITYGW)
 	$(GO) run ./internal/cmd/benche2e -collector $(COLLECTOR) -versitygw $(VERSITYGW) \
-		-config testdata/bench.yaml -workdir .run/bench -events 1000000 -tenants 20
+		-config testdata/bench.yaml -workdir .run/bench -events 1000000 -tenants 20 $(BENCH_E2E_FLAGS)
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l receiver processor exporter internal cmd deploy); \
