@@ -153,3 +153,42 @@ func TestFailedCallIsCutDurably(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedLogEntryIsCutDurably: writeback may put a call's log entry on disk before its sync
+// fails; the log's cut back is synced, so that a power loss does not bring the entry back and
+// replay write back the frames of a call that was told it failed (stored twice when the sender
+// retries an event without an id).
+func TestFailedLogEntryIsCutDurably(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	disk := newDiskModel(0)
+	s.syncBatch = disk.sync
+	var walDurable []byte // the log's contents on disk
+	var failNext bool
+	s.wal.sync = func(f *os.File) error {
+		data, err := os.ReadFile(f.Name())
+		require.NoError(t, err)
+		walDurable = data // a failed sync's entry may be on disk too
+		if failNext {
+			failNext = false
+			return errors.New("input/output error")
+		}
+		return f.Sync()
+	}
+	a := rec("a")
+	_, err := s.Append("p0", []Record{a}, t0)
+	require.NoError(t, err)
+	c := rec("c")
+	c.ID = ""
+	failNext = true
+	_, err = s.Append("p0", []Record{c}, t0)
+	require.Error(t, err)
+	require.NoError(t, s.diskFailure(), "a failed log sync whose cut is synced fails its call, not the spool")
+
+	dst := powerLossCopy(t, s, dir, disk.restore, true)
+	require.NoError(t, os.WriteFile(filepath.Join(dst, walName), walDurable, 0o600))
+	s2 := openSpool(t, dst)
+	_, err = s2.Append("p0", []Record{c}, t0) // the sender retries
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{string(a.Payload): 1, string(c.Payload): 1}, storedCounts(t, s2, "p0"))
+}

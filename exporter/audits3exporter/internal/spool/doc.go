@@ -49,7 +49,9 @@
 //     of the same file as a success for pages that never reached the disk, so nothing it
 //     holds in the page cache can be trusted. Appends and seals are refused from then on
 //     (backpressure, nothing dropped), the WAL is kept as it is, and the next Open replays
-//     it. A failed WAL sync only fails the calls waiting for it, and a directory that cannot
+//     it. A failed WAL sync only fails the calls waiting for it (the WAL is cut back to what
+//     was synced, and the cut synced: if that sync fails too, the spool stops), and a
+//     directory that cannot
 //     be opened to be synced (out of file descriptors, say) only fails the call that needed
 //     it: what it made is taken back, or, for the removal of a sealed open batch, synced
 //     before the sealed file is removed on delivery.

@@ -485,10 +485,16 @@ func TestFailedSyncCutsEveryFrameWaiting(t *testing.T) {
 func TestSealOfAnEmptyBatch(t *testing.T) {
 	s := openSpool(t, t.TempDir())
 	fire := errors.New("disk on fire")
-	s.wal.sync = func(*os.File) error { return fire }
+	failed := false
+	s.wal.sync = func(f *os.File) error {
+		if !failed { // the append's sync; that of the log's cut succeeds
+			failed = true
+			return fire
+		}
+		return f.Sync()
+	}
 	_, err := s.Append("acme", []Record{rec("a")}, t0)
 	require.ErrorIs(t, err, fire)
-	s.wal.sync = (*os.File).Sync
 	info, ok := s.OpenBatch("acme")
 	require.True(t, ok)
 	assert.Zero(t, info.Records)

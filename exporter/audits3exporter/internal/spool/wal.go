@@ -148,8 +148,9 @@ func (l *wal) await(seq uint64) {
 }
 
 // flush writes and syncs the buffered entries, with l.mu held but let go while the file system
-// works. On failure the log is cut back to what was synced, and every entry not synced fails,
-// those buffered during the attempt too: their frames follow failed ones in their batch files.
+// works. On failure the log is cut back to what was synced, durably (if the cut cannot be
+// synced, the spool stops), and every entry not synced fails, those buffered during the
+// attempt too: their frames follow failed ones in their batch files.
 func (l *wal) flush() {
 	buf, writes, last := l.buf, l.writes, l.buffered
 	l.buf, l.writes = l.spareBuf[:0], l.spareWrites[:0]
@@ -163,9 +164,13 @@ func (l *wal) flush() {
 	l.mu.Lock()
 	l.syncing = false
 	if err != nil {
+		// The cut is synced: writeback may have put the failed entries on disk already, and
+		// a power loss would bring them back, the frames of calls that were told they failed.
 		if terr := l.file.Truncate(l.size); terr != nil {
 			// The failed entries stay in the log, and the next ones would follow them.
 			l.failDisk(fmt.Errorf("cut spool log: %w", terr))
+		} else if serr := l.sync(l.file); serr != nil {
+			l.failDisk(fmt.Errorf("sync the cut of the spool log: %w", serr))
 		}
 		err = fmt.Errorf("sync spool log: %w", err)
 		for _, group := range [][]*pendingWrite{writes, l.writes} {
