@@ -51,10 +51,9 @@
 //     (backpressure, nothing dropped), the WAL is kept as it is, and the next Open replays
 //     it. A failed WAL sync only fails the calls waiting for it (the WAL is cut back to what
 //     was synced, and the cut synced: if that sync fails too, the spool stops), and a
-//     directory that cannot
-//     be opened to be synced (out of file descriptors, say) only fails the call that needed
-//     it: what it made is taken back, or, for the removal of a sealed open batch, synced
-//     before the sealed file is removed on delivery.
+//     directory that cannot be opened to be synced (out of file descriptors, say) only fails
+//     the call that needed it: what it made is taken back, or, for the removal of a sealed
+//     open batch, synced before the sealed file is removed on delivery.
 //   - Seal first waits until the batch's frames are synced in the WAL (or cut off), then writes
 //     the sealed file to a temporary name, syncs it, renames it into place, and only then
 //     removes the open batch, and syncs its directory, so that the removal is durable before
