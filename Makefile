@@ -105,6 +105,9 @@ bench:
 # The whole collector under load: 1M events, 20 tenants, a fifth carrying credentials.
 # BENCH_E2E_FLAGS adds flags, e.g. the Go runtime's settings for the collector:
 #   make bench-e2e BENCH_E2E_FLAGS='-env GOGC=400 -env GOMEMLIMIT=110MiB'
+# or a comparison with another build, run in turn with this one, round by round (a shared
+# machine's speed drifts between runs more than a change of a few percent):
+#   make bench-e2e BENCH_E2E_FLAGS='-baseline /tmp/otelcol-audit-before -rounds 8'
 BENCH_E2E_FLAGS ?=
 bench-e2e: $(COLLECTOR) $(VERSITYGW)
 	$(GO) run ./internal/cmd/benche2e -collector $(COLLECTOR) -versitygw $(VERSITYGW) \

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,12 @@ type options struct {
 	// env is added to the collector's environment (NAME=VALUE), e.g. the Go runtime's
 	// GOMEMLIMIT and GOGC.
 	env envFlag
+	// baseline, when set, is run in turn with collector in every round (with baselineEnv), so
+	// that the two are compared on the same machine at the same time: a shared machine's speed
+	// drifts between runs more than a few percent.
+	baseline    string
+	baselineEnv envFlag
+	rounds      int
 }
 
 // envFlag collects repeated -env NAME=VALUE flags.
@@ -63,40 +70,122 @@ func main() {
 	flag.Float64Var(&o.secretShare, "secret-share", 0.2, "share of events carrying credentials")
 	flag.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for delivery")
 	flag.Var(&o.env, "env", "NAME=VALUE added to the collector's environment (repeatable), e.g. GOMEMLIMIT=110MiB")
+	flag.StringVar(&o.baseline, "baseline", "", "another otelcol-audit binary, run in turn with -collector in every round")
+	flag.Var(&o.baselineEnv, "baseline-env", "NAME=VALUE added to the baseline's environment (repeatable)")
+	flag.IntVar(&o.rounds, "rounds", 1, "how many times to run (each build once a round)")
 	flag.BoolVar(&o.profile, "profile", false, "save a CPU profile (first 10 s of sending) and a heap profile (after sending) of the collector in -workdir; the config must enable the pprof extension")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o); err != nil {
+	if err := runRounds(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-e2e failed:", err)
 		os.Exit(1)
 	}
 }
 
+// runRounds runs the benchmark o.rounds times, the baseline (if any) before the collector in
+// each round, and ends with a summary when there is more than one run.
+func runRounds(ctx context.Context, o options) error {
+	var cpu, baseCPU []float64
+	for r := 1; r <= o.rounds; r++ {
+		if o.baseline != "" {
+			b := o
+			b.collector, b.env = o.baseline, o.baselineEnv
+			fmt.Printf("== round %d of %d: baseline %s\n", r, o.rounds, b.collector)
+			res, err := run(ctx, b)
+			if err != nil {
+				return fmt.Errorf("baseline, round %d: %w", r, err)
+			}
+			baseCPU = append(baseCPU, res.cpuPerMillion)
+		}
+		if o.rounds > 1 || o.baseline != "" {
+			fmt.Printf("== round %d of %d: collector %s\n", r, o.rounds, o.collector)
+		}
+		res, err := run(ctx, o)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", r, err)
+		}
+		cpu = append(cpu, res.cpuPerMillion)
+	}
+	if len(cpu) > 1 || len(baseCPU) > 0 {
+		fmt.Print(summary(cpu, baseCPU))
+	}
+	return nil
+}
+
+// summary sums up the CPU-seconds per million events of the runs: of the collector, and of
+// the baseline run beside it in each round, if any.
+func summary(cpu, baseCPU []float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "collector CPU-seconds per million events: %s, median %.2f\n", figures(cpu), median(cpu))
+	if len(baseCPU) == 0 {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "baseline CPU-seconds per million events: %s, median %.2f\n", figures(baseCPU), median(baseCPU))
+	diffs := make([]float64, len(cpu))
+	lower := 0
+	for i := range cpu {
+		diffs[i] = cpu[i] - baseCPU[i]
+		if diffs[i] < 0 {
+			lower++
+		}
+	}
+	fmt.Fprintf(&b, "collector minus baseline, round by round: %s, median %+.2f; collector lower in %d of %d rounds\n",
+		figures(diffs), median(diffs), lower, len(diffs))
+	return b.String()
+}
+
+func figures(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strings.Join(s, " ")
+}
+
+// median is that of xs, which it leaves as they are; 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// result is what one run measured of the collector.
+type result struct {
+	cpuPerMillion float64
+}
+
 const bucket = "bench-audit-logs"
 
-func run(ctx context.Context, o options) (err error) {
+func run(ctx context.Context, o options) (res result, err error) {
 	if err := os.RemoveAll(o.workdir); err != nil {
-		return err
+		return res, err
 	}
 	s3, err := harness.StartS3(ctx, o.versitygw, filepath.Join(o.workdir, "s3"))
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer s3.Stop(30 * time.Second)
 	if err := s3.CreateBucket(ctx, bucket); err != nil {
-		return err
+		return res, err
 	}
 	col, err := harness.StartCollector(ctx, o.collector, o.config, filepath.Join(o.workdir, "collector.log"), harness.CollectorEnv{
 		S3: s3, Bucket: bucket, StateDir: filepath.Join(o.workdir, "state"), Extra: o.env,
 	})
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer col.Stop(60 * time.Second)
 	cpuBefore, err := cpuSeconds(col.Pid())
 	if err != nil {
-		return err
+		return res, err
 	}
 
 	start := time.Now()
@@ -105,7 +194,7 @@ func run(ctx context.Context, o options) (err error) {
 		profiles.Go(func() { saveProfile(col.PprofURL+"/profile?seconds=10", filepath.Join(o.workdir, "cpu.pprof")) })
 	}
 	if err := send(ctx, col, o); err != nil {
-		return err
+		return res, err
 	}
 	if o.profile {
 		saveProfile(col.PprofURL+"/heap", filepath.Join(o.workdir, "heap.pprof"))
@@ -116,16 +205,16 @@ func run(ctx context.Context, o options) (err error) {
 
 	objects, ids, bytesTotal, err := waitDelivered(ctx, s3, o)
 	if err != nil {
-		return err
+		return res, err
 	}
 	delivered := time.Since(start)
 	cpuAfter, err := cpuSeconds(col.Pid())
 	if err != nil {
-		return err
+		return res, err
 	}
 	peak, err := peakRSS(col.Pid())
 	if err != nil {
-		return err
+		return res, err
 	}
 	missing, dups := 0, 0
 	for i := 0; i < o.events; i++ {
@@ -137,17 +226,18 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}
 	cpu := cpuAfter - cpuBefore
+	res.cpuPerMillion = cpu * 1e6 / float64(o.events)
 	fmt.Printf("delivered in %s: %d objects, %d bytes\n", delivered.Round(time.Millisecond), objects, bytesTotal)
-	fmt.Printf("collector CPU: %.2f s for %d events = %.2f CPU-seconds per million events\n", cpu, o.events, cpu*1e6/float64(o.events))
+	fmt.Printf("collector CPU: %.2f s for %d events = %.2f CPU-seconds per million events\n", cpu, o.events, res.cpuPerMillion)
 	fmt.Printf("collector peak RSS: %.1f MiB\n", float64(peak)/(1<<20))
 	if len(o.env) > 0 {
 		fmt.Printf("collector environment: %s\n", o.env.String())
 	}
 	fmt.Printf("event ids: %d sent, %d distinct in S3, %d missing, %d more than once\n", o.events, len(ids), missing, dups)
 	if missing > 0 || dups > 0 {
-		return errors.New("delivery was not exactly once")
+		return res, errors.New("delivery was not exactly once")
 	}
-	return nil
+	return res, nil
 }
 
 func eventID(i int) string { return "bench-" + strconv.Itoa(i) }
