@@ -215,11 +215,12 @@ func (l *wal) stall(err error) {
 	l.stuck, l.stuckAt = err, l.size
 }
 
-// full returns why appends are refused, nil while the log is below walMaxLimits limits.
+// full returns why appends are refused: a checkpoint could not empty the log, which has since
+// grown to walMaxLimits limits. Otherwise nil.
 func (l *wal) full() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.size < walMaxLimits*l.limit {
+	if l.stuck == nil || l.size < walMaxLimits*l.limit {
 		return nil
 	}
 	return fmt.Errorf("%w: its write-ahead log holds %d bytes, which no checkpoint could write to the batch files: %w", ErrFull, l.size, l.stuck)
