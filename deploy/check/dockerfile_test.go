@@ -180,6 +180,8 @@ type makeRule struct {
 var (
 	makeAssign = regexp.MustCompile(`^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|\?=|=)\s*(.*)$`)
 	makeRuleRe = regexp.MustCompile(`^([^\s:#=][^:=]*?):(?:\s+(.*))?$`)
+	// envAssignment is a shell word that sets a variable for the command after it.
+	envAssignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 )
 
 func parseMakefile(text string) makefile {
@@ -210,10 +212,15 @@ func parseMakefile(text string) makefile {
 	return mk
 }
 
-// ocbCommand returns the words after $(OCB) in the recipe that builds the collector.
+// ocbCommand returns the words after $(OCB) in the recipe that builds the collector. The
+// command may start with environment settings for it (GOFLAGS=-pgo=...).
 func (mk makefile) ocbCommand() ([]string, error) {
 	for _, line := range mk.rules["$(COLLECTOR)"].recipe {
-		if f := strings.Fields(line); len(f) > 0 && f[0] == "$(OCB)" {
+		f := strings.Fields(line)
+		for len(f) > 0 && envAssignment.MatchString(f[0]) {
+			f = f[1:]
+		}
+		if len(f) > 0 && f[0] == "$(OCB)" {
 			return f[1:], nil
 		}
 	}
@@ -477,7 +484,7 @@ func TestManifestsMatchTheImage(t *testing.T) {
 }
 
 func TestBuildStageCheckCatchesDrift(t *testing.T) {
-	mk := parseMakefile("COLLECTOR := bin/otelcol-audit\nbuild: $(COLLECTOR)\n\n$(COLLECTOR): $(OCB) builder-config.yaml\n\t@mkdir -p build\n\t$(OCB) --config builder-config.yaml\n\tcp build/otelcol-audit/otelcol-audit $@\n")
+	mk := parseMakefile("COLLECTOR := bin/otelcol-audit\nbuild: $(COLLECTOR)\n\n$(COLLECTOR): $(OCB) builder-config.yaml\n\t@mkdir -p build\n\tGOFLAGS=-pgo=$(CURDIR)/x.pgo $(OCB) --config builder-config.yaml\n\tcp build/otelcol-audit/otelcol-audit $@\n")
 	for name, tc := range map[string]struct {
 		dockerfile string
 		problems   int
