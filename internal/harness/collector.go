@@ -130,14 +130,22 @@ func (c *Collector) PostFile(ctx context.Context, path string) (PostResult, erro
 
 // Post sends body to the auditlog receiver.
 func (c *Collector) Post(ctx context.Context, contentType string, body []byte) (PostResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.AuditURL, bytes.NewReader(body))
+	return PostTo(ctx, c.AuditURL, http.Header{"Content-Type": {contentType}}, body)
+}
+
+// PostTo sends body to url with the given headers: for requests Post cannot make, such as
+// OTLP/HTTP, compressed bodies or unusual headers.
+func PostTo(ctx context.Context, url string, header http.Header, body []byte) (PostResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return PostResult{}, err
 	}
-	req.Header.Set("Content-Type", contentType)
+	for name, values := range header {
+		req.Header[name] = values
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return PostResult{}, fmt.Errorf("post to %s: %w", c.AuditURL, err)
+		return PostResult{}, fmt.Errorf("post to %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)

@@ -292,6 +292,37 @@ func TestMetricsAndLogsNameNoValue(t *testing.T) {
 	assert.NotContains(t, fmt.Sprint(sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()), secret)
 }
 
+// TestLogNamesSecretKeysMasked checks the debug log's paths beneath a key that holds a secret:
+// they name the key as the record ends up with it, masked, never as it came.
+func TestLogNamesSecretKeysMasked(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := processortest.NewNopSettings(metadata.Type)
+	set.Logger = zap.New(core)
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), set, createDefaultConfig(), sink)
+	require.NoError(t, err)
+
+	const secretKey = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	require.NoError(t, lr.Body().FromRaw(map[string]any{
+		secretKey: map[string]any{"password": "p", "note": "n"},
+		"other":   map[string]any{"password": "p"},
+	}))
+	require.NoError(t, p.ConsumeLogs(context.Background(), ld))
+
+	require.Equal(t, 1, logs.Len())
+	paths := logs.All()[0].ContextMap()["paths"]
+	assert.ElementsMatch(t, []any{"body." + masked + ".password", "body." + masked, "body.other.password"}, paths)
+	assert.NotContains(t, fmt.Sprint(paths), secretKey[4:])
+	out := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	assert.Equal(t, map[string]any{
+		masked:  map[string]any{"password": masked, "note": "n"},
+		"other": map[string]any{"password": masked},
+	}, out.Body().AsRaw())
+	assert.Equal(t, int64(3), out.Attributes().AsRaw()[auditevent.AttrMaskCount], "the key is counted once")
+}
+
 // benchRecords is the size of a benchmark batch.
 const benchRecords = 1000
 

@@ -27,7 +27,7 @@ type walker struct {
 	keptSpans, mergedSpans []span
 	pairValues             []keyedValue
 	// renamedKeys holds the keys holding a secret that walkMap masks once it has walked the map.
-	renamedKeys []string
+	renamedKeys []renamedKey
 	buf         []byte
 	mac         hash.Hash
 	// awsKeyIDSeen is set when an AWS access key id was found in the map being walked, whose
@@ -162,12 +162,17 @@ func (w *walker) forgetBatch() {
 
 // push appends key k to the paths being tracked and returns the marks pop restores.
 func (w *walker) push(k string) (mark, amark int) {
+	return w.pushLogged(k, k)
+}
+
+// pushLogged is push for a key the debug path names as logged and allow_paths matches as k.
+func (w *walker) pushLogged(logged, k string) (mark, amark int) {
 	if !w.anyPath {
 		return 0, 0
 	}
 	mark, amark = len(w.path), len(w.apath)
 	if w.trackPaths {
-		w.path = append(append(w.path, '.'), k...)
+		w.path = append(append(w.path, '.'), logged...)
 	}
 	if w.m.allowPaths != nil {
 		w.apath = append(append(w.apath, '.'), k...)
@@ -326,8 +331,8 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 		w.maskAWSSecretKeys(m)
 	}
 	w.awsKeyIDSeen = outerAWS
-	for _, k := range w.renamedKeys[firstRenamed:] {
-		w.maskKey(m, k)
+	for _, rk := range w.renamedKeys[firstRenamed:] {
+		w.maskKey(m, rk)
 	}
 	clear(w.renamedKeys[firstRenamed:])
 	w.renamedKeys = w.renamedKeys[:firstRenamed]
@@ -338,7 +343,7 @@ func (w *walker) walkMap(m pcommon.Map, pairs bool) {
 // record runs, so that the usual walk, which builds no path, runs less code and saves and
 // reloads fewer registers around its calls.
 func (w *walker) visitAtPath(k string, v pcommon.Value, e *visitMemo, credentialKey bool) {
-	mark, amark := w.push(k)
+	mark, amark := w.pushLogged(w.loggedKey(k), k)
 	switch {
 	case w.allowed():
 	case credentialKey:
@@ -361,7 +366,9 @@ func (w *walker) deferPairValue(k string, v pcommon.Value) {
 func (w *walker) learnNewKey(k string, e *visitMemo) (credentialKey bool, memo *visitMemo) {
 	if len(k) >= minAssignment {
 		if w.detect(k); len(w.spans) > 0 {
-			w.renamedKeys = append(w.renamedKeys, k)
+			// Masked now, not when the key is renamed after the walk of its map: the paths of
+			// the values beneath it, logged meanwhile, must name it masked too.
+			w.renamedKeys = append(w.renamedKeys, renamedKey{raw: k, masked: w.maskDetected(k)})
 			e = nil
 		}
 	}
@@ -390,14 +397,26 @@ func (w *walker) maskUnder(k string, v pcommon.Value, e *visitMemo) {
 	w.maskAll(v)
 }
 
-// maskKey moves the value under k, a key holding a secret, to the masked key: keys are written
-// out like values. A masked key already in m gets a number, so that no value is lost.
-func (w *walker) maskKey(m pcommon.Map, k string) {
-	v, ok := m.Get(k)
+// renamedKey is a key holding a secret and its masked form.
+type renamedKey struct{ raw, masked string }
+
+// loggedKey is k as the debug log names it: masked when k is a key of the map being walked that
+// holds a secret (learnNewKey has just put it last in renamedKeys).
+func (w *walker) loggedKey(k string) string {
+	if n := len(w.renamedKeys); n > 0 && w.renamedKeys[n-1].raw == k {
+		return w.renamedKeys[n-1].masked
+	}
+	return k
+}
+
+// maskKey moves the value under rk.raw, a key holding a secret, to the masked key: keys are
+// written out like values. A masked key already in m gets a number, so that no value is lost.
+func (w *walker) maskKey(m pcommon.Map, rk renamedKey) {
+	v, ok := m.Get(rk.raw)
 	if !ok {
 		return
 	}
-	masked, _ := w.maskText(k)
+	masked := rk.masked
 	free := masked
 	for n := 2; ; n++ {
 		if _, taken := m.Get(free); !taken {
@@ -407,7 +426,7 @@ func (w *walker) maskKey(m pcommon.Map, k string) {
 	}
 	moved := pcommon.NewValueEmpty()
 	v.CopyTo(moved)
-	m.Remove(k)
+	m.Remove(rk.raw)
 	moved.CopyTo(m.PutEmpty(free))
 	mark, amark := w.push(free)
 	w.logPath()

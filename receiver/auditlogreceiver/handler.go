@@ -217,7 +217,8 @@ func formatOf(contentType string) (format, refusal string) {
 	case "application/x-ndjson":
 		format = formatNDJSON
 	default:
-		return "", "unsupported Content-Type " + strconv.Quote(mediaType) + accepted
+		// Not quoted: answers hold nothing the sender sent, whatever header it came in.
+		return "", "unsupported Content-Type" + accepted
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
 		return "", "unsupported charset: JSON must be UTF-8"
@@ -331,6 +332,10 @@ const snappyTooLarge = "snappy: decoded size exceeds max request body size"
 // networkTimeout ends the text of a read that a deadline (read_timeout) cut short.
 const networkTimeout = "i/o timeout"
 
+// unsupportedEncoding starts confighttp's refusal of a Content-Encoding it has no decoder for,
+// which quotes the header's value; the answer says the same without it.
+const unsupportedEncoding = "unsupported Content-Encoding"
+
 // confighttpErrorHandler makes the errors confighttp answers by itself (a refusal of the auth
 // extension, an unknown or broken Content-Encoding, a snappy body over the limit) look like
 // ours, and counts them. maxBody is max_request_body_size in effect.
@@ -353,6 +358,11 @@ func confighttpErrorHandler(maxBody int) confighttp.ToServerOption {
 			// confighttp reads a snappy block body whole before the handler runs, and passes on
 			// a read_timeout as a 400 with the network error's text.
 			writeBodyTimeout(w, st)
+			return
+		case status == http.StatusBadRequest && strings.HasPrefix(msg, unsupportedEncoding):
+			st.outcome = outcomeBadBody
+			writeError(w, status, unsupportedEncoding+"; send the body uncompressed or in an encoding of compression_algorithms "+
+				"(by default gzip, zstd, zlib, snappy, deflate)")
 			return
 		case status == http.StatusUnauthorized:
 			st.outcome = outcomeUnauthorized

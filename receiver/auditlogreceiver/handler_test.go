@@ -313,7 +313,7 @@ func TestRefusedRequests(t *testing.T) {
 		{name: "PUT", method: http.MethodPut, contentType: "application/json", body: goodDataLogin,
 			wantStatus: http.StatusMethodNotAllowed, wantHeader: map[string]string{"Allow": "POST"}},
 		{name: "text/plain", method: http.MethodPost, contentType: "text/plain", body: goodDataLogin,
-			wantStatus: http.StatusUnsupportedMediaType, wantError: `unsupported Content-Type "text/plain"; send application/json or application/x-ndjson`},
+			wantStatus: http.StatusUnsupportedMediaType, wantError: "unsupported Content-Type; send application/json or application/x-ndjson"},
 		{name: "no Content-Type", method: http.MethodPost, body: goodDataLogin,
 			wantStatus: http.StatusUnsupportedMediaType, wantError: "missing Content-Type; send application/json or application/x-ndjson"},
 		{name: "latin-1", method: http.MethodPost, contentType: "application/json; charset=iso-8859-1", body: goodDataLogin,

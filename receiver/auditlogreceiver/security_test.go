@@ -221,6 +221,23 @@ func postEncoded(t *testing.T, client *http.Client, url, encoding string, body [
 	return send(t, client, req)
 }
 
+// TestRefusedHeadersAreNotEchoed checks that the answers refusing a Content-Type or a
+// Content-Encoding do not quote it: a header may carry anything, a secret too.
+func TestRefusedHeadersAreNotEchoed(t *testing.T) {
+	const planted = "sk_live_0123456789abcdefghij"
+	url, client := startReceiver(t, new(consumertest.LogsSink), nil)
+
+	a := post(t, client, url, "application/"+planted, goodDataLogin)
+	assert.Equal(t, http.StatusUnsupportedMediaType, a.status)
+	assert.Equal(t, "unsupported Content-Type; send application/json or application/x-ndjson", a.body.Error)
+
+	a = postEncoded(t, client, url, planted, []byte(goodDataLogin))
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	assert.Equal(t, "unsupported Content-Encoding; send the body uncompressed or in an encoding of compression_algorithms "+
+		"(by default gzip, zstd, zlib, snappy, deflate)", a.body.Error)
+	assert.NotContains(t, a.raw, planted)
+}
+
 func TestCompressedBodiesOfEachEncoding(t *testing.T) {
 	events := []byte(strings.Repeat(goodDataLogin+"\n"+airkitLogin+"\n", 20))
 	for _, encoding := range []string{"gzip", "zstd", "deflate", "zlib"} {
