@@ -37,7 +37,10 @@ type ocsfProcessor struct {
 	// is literally "other" shares the label of the untracked ones; both mean "look at the log".
 	unknownNames map[string]metric.AddOption
 	// unknownFull is set once a name beyond maxUnknownNames was seen (and said so in the log).
-	unknownFull  bool
+	unknownFull bool
+	// withheldSeen is set once an unknown name that may hold a credential was seen (and said
+	// so in the log, without the name).
+	withheldSeen bool
 	otherUnknown metric.AddOption
 }
 
@@ -159,13 +162,23 @@ func (p *ocsfProcessor) unknownOption(label string) metric.AddOption {
 // noteUnknown returns the label an unknown name is counted under: the name itself for the first
 // maxUnknownNames distinct names, "other" after. The first time a name is seen it is logged, so
 // that an operator learns which names to add under `events` without a log line per record.
-// Event names are not secret; values never appear.
+// Values never appear, and neither does a name that may hold a credential (mayHoldCredential):
+// this processor runs before mask.
 func (p *ocsfProcessor) noteUnknown(name string) string {
+	withheld := mayHoldCredential(name)
 	if len(name) > maxLoggedNameLen {
 		name = name[:maxLoggedNameLen] + "..."
 	}
 	p.unknownMu.Lock()
 	defer p.unknownMu.Unlock()
+	if withheld {
+		if !p.withheldSeen {
+			p.withheldSeen = true
+			p.logger.Warn("an event name in no OCSF table looks as if it holds a credential (a long run of letters mixed with digits, or characters event names do not use); such names are counted as \"other\" and never logged",
+				zap.Int("name_length", len(name)))
+		}
+		return metadata.AttrValueOther
+	}
 	if _, ok := p.unknownNames[name]; ok {
 		return name
 	}
@@ -186,4 +199,34 @@ func (p *ocsfProcessor) noteUnknown(name string) string {
 			zap.String("event_name", name))
 	}
 	return name
+}
+
+// credentialRun is the shortest run of letters and digits, holding both, that mayHoldCredential
+// takes for a credential: tokens and keys are 16 or more of them (an AWS access key id 20, a
+// GitHub token 36, a JWT's segments more), where the words of event names are shorter or hold
+// no digit.
+const credentialRun = 16
+
+// mayHoldCredential reports whether an event name may hold a credential pasted into it. Event
+// names are words of letters and digits joined by _ . - : / or spaces (USER_LOGIN,
+// workspace.create, PutBucketPolicy); a name holding any other byte (= @ + " and the like), or
+// a run of credentialRun letters and digits mixing both, is taken for one that may.
+func mayHoldCredential(name string) bool {
+	run, letters, digits := 0, false, false
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c >= 0x80:
+			run, letters = run+1, true
+		case '0' <= c && c <= '9':
+			run, digits = run+1, true
+		case c == '_' || c == '.' || c == '-' || c == ':' || c == '/' || c == ' ':
+			run, letters, digits = 0, false, false
+		default:
+			return true
+		}
+		if run >= credentialRun && letters && digits {
+			return true
+		}
+	}
+	return false
 }

@@ -569,3 +569,52 @@ func TestConcurrentBatches(t *testing.T) {
 	assert.Len(t, byName, maxUnknownNames+1)
 	assert.Equal(t, int64(workers*batches-maxUnknownNames), byName[metadata.AttrValueOther])
 }
+
+func TestMayHoldCredential(t *testing.T) {
+	for name, want := range map[string]bool{
+		"USER_LOGIN":                                false,
+		"workspace.create":                          false,
+		"PutBucketPolicy":                           false,
+		"AssumeRoleWithWebIdentity":                 false, // a long word, but no digit
+		"oauth2_token_refresh":                      false,
+		"api/v1/users:delete":                       false,
+		"Benutzeranmeldung fehlgeschlagen":          false,
+		"ВХОД_ПОЛЬЗОВАТЕЛЯ":                         false,
+		"made_up_" + strings.Repeat("x", 150):       false,
+		"EXPORT ghp_" + strings.Repeat("a1B2c3", 6): true, // a GitHub token
+		"key AKIAIOSFODNN7EXAMPLE":                  true, // an AWS access key id
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig":  true, // a JWT
+		"login password=hunter2":                    true,
+		"user@example.com login":                    true,
+		"token+base64":                              true,
+		`quoted "name"`:                             true,
+	} {
+		assert.Equal(t, want, mayHoldCredential(name), name)
+	}
+}
+
+// An unknown name that may hold a credential is neither logged nor a metric label: the
+// processor runs before mask.
+func TestUnknownNameHoldingCredentialIsWithheld(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, observed := observer.New(zap.DebugLevel)
+	_, consume := newTestProcessor(t, tel, zap.New(core), createDefaultConfig().(*Config))
+	const token = "ghp_a1B2c3a1B2c3a1B2c3a1B2c3a1B2c3a1B2c3"
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, name := range []string{"EXPORT " + token, "mystery", "EXPORT " + token, "login password=hunter2"} {
+		lrs.AppendEmpty().SetEventName(name)
+	}
+	consume(ld)
+
+	for _, e := range observed.All() {
+		text := e.Message + fmt.Sprint(e.ContextMap())
+		assert.NotContains(t, text, token[4:20])
+		assert.NotContains(t, text, "hunter2")
+	}
+	assert.Len(t, observed.FilterField(zap.String("event_name", "mystery")).All(), 1, "a plain unknown name is still logged")
+	assert.Len(t, observed.FilterMessageSnippet("looks as if it holds a credential").All(), 1, "withheld names are said to be, once")
+	assert.Equal(t, map[string]int64{"mystery": 1, metadata.AttrValueOther: 3},
+		counterByAttr(t, tel, metadata.MetricUnknownEvents, metadata.AttrEventName))
+}
