@@ -17,6 +17,7 @@ type fate struct {
 	delayBy    time.Duration
 	reset      bool
 	slowDown   bool
+	loseAnswer bool
 	retryAfter time.Duration
 	requestID  int64
 }
@@ -43,10 +44,12 @@ func (p *Proxy) decide(r *http.Request) (f fate, ok bool) {
 	p.matched++
 	n := p.matched
 	// Every fault is drawn in the same order for every request, so that a seed gives one
-	// sequence whatever fires.
+	// sequence whatever fires; LoseAnswer comes last, so that the sequences of the faults
+	// before it stay as they were without it.
 	delay := faults.Delay.fires(n, p.rng)
 	reset := faults.Reset.fires(n, p.rng)
 	slowDown := faults.SlowDown.fires(n, p.rng)
+	loseAnswer := faults.LoseAnswer.fires(n, p.rng)
 	if delay {
 		p.stats.Delays++
 		f.delayBy = faults.DelayBy
@@ -59,6 +62,8 @@ func (p *Proxy) decide(r *http.Request) (f fate, ok bool) {
 		p.stats.SlowDowns++
 		f.slowDown = true
 		f.retryAfter = faults.RetryAfter
+	case loseAnswer:
+		f.loseAnswer = true // counted once the target has answered
 	}
 	return f, true
 }
@@ -101,6 +106,18 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		resetRequest(w)
 	case f.slowDown:
 		writeSlowDown(w, r, f.retryAfter, f.requestID)
+	case f.loseAnswer:
+		p.mu.Lock()
+		p.stats.Forwarded++
+		p.mu.Unlock()
+		sink := &answerSink{header: http.Header{}}
+		p.forwarder.ServeHTTP(sink, r)
+		if sink.status != 0 {
+			p.mu.Lock()
+			p.stats.LostAnswers++
+			p.mu.Unlock()
+		}
+		resetRequest(w)
 	default:
 		p.mu.Lock()
 		p.stats.Forwarded++
@@ -133,7 +150,30 @@ func (p *Proxy) forwardFailed(w http.ResponseWriter, r *http.Request, _ error) {
 	p.mu.Lock()
 	p.stats.ForwardErrors++
 	p.mu.Unlock()
+	if _, ok := w.(*answerSink); ok {
+		return // the handler resets the client's connection itself
+	}
 	resetRequest(w)
+}
+
+// answerSink takes the target's answer to a request whose answer is to be lost, and keeps
+// only its status, to tell whether the target answered at all.
+type answerSink struct {
+	header http.Header
+	status int
+}
+
+func (s *answerSink) Header() http.Header { return s.header }
+
+func (s *answerSink) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+}
+
+func (s *answerSink) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // resetRequest closes the request's connection with a TCP RST and no answer.

@@ -21,7 +21,8 @@ type Options struct {
 }
 
 // Faults say which requests meet which fault. A request that meets several is first delayed,
-// then reset if Reset fires, else answered 503 SlowDown if SlowDown fires, else forwarded.
+// then reset if Reset fires, else answered 503 SlowDown if SlowDown fires, else forwarded,
+// its answer lost if LoseAnswer fires.
 type Faults struct {
 	// Methods limits the faults to requests with these methods ("PUT"); empty means every
 	// request. Requests of other methods are forwarded untouched and do not count in the
@@ -41,6 +42,11 @@ type Faults struct {
 	// Delay holds the request for DelayBy before going on with it.
 	Delay   Fault
 	DelayBy time.Duration
+
+	// LoseAnswer forwards the request and waits for the target's answer, then resets the
+	// client's connection instead of passing it on: the request took effect, and the client
+	// cannot know (a PUT stored, its answer lost on the way back).
+	LoseAnswer Fault
 }
 
 // Fault says which matching requests meet one fault. Matching requests are numbered from 1,
@@ -114,7 +120,8 @@ func (f *Fault) fires(n int, rng *rand.Rand) bool {
 }
 
 func (f Faults) validate() error {
-	errs := []error{f.SlowDown.validate("SlowDown"), f.Reset.validate("Reset"), f.Delay.validate("Delay")}
+	errs := []error{f.SlowDown.validate("SlowDown"), f.Reset.validate("Reset"), f.Delay.validate("Delay"),
+		f.LoseAnswer.validate("LoseAnswer")}
 	if f.RetryAfter < 0 {
 		errs = append(errs, fmt.Errorf("RetryAfter %v is negative", f.RetryAfter))
 	}
@@ -133,6 +140,7 @@ func (f Faults) normalized() Faults {
 	f.SlowDown.At = slices.Clone(f.SlowDown.At)
 	f.Reset.At = slices.Clone(f.Reset.At)
 	f.Delay.At = slices.Clone(f.Delay.At)
+	f.LoseAnswer.At = slices.Clone(f.LoseAnswer.At)
 	return f
 }
 

@@ -1,5 +1,6 @@
 // Package faultproxy is a loopback HTTP proxy for tests that puts faults between a client and
-// a server: S3 throttling (503 SlowDown), connection resets, delays, and outages (Down/Up).
+// a server: S3 throttling (503 SlowDown), connection resets, delays, answers lost after the
+// server acted on the request, and outages (Down/Up).
 // It forwards everything else unchanged, including the Host header, so that requests signed
 // with AWS SigV4 for the proxy's address still verify at the target.
 //
@@ -251,6 +252,9 @@ type Stats struct {
 	SlowDowns int64
 	Resets    int64
 	Delays    int64
+	// LostAnswers counts forwarded requests the target answered whose answer the client
+	// never got (LoseAnswer); they count in Forwarded too.
+	LostAnswers int64
 	// WhileDown counts requests that arrived during an outage and were reset or held.
 	WhileDown int64
 }

@@ -292,6 +292,35 @@ func TestResetOnFreshConnection(t *testing.T) {
 	assert.True(t, isReset(err), "%v", err)
 }
 
+func TestLoseAnswer(t *testing.T) {
+	backend, got := startBackend(t)
+	p := startProxy(t, backend.URL, Options{Faults: Faults{LoseAnswer: Fault{At: []int{1}}}})
+	c := newClient(t)
+
+	_, _, err := do(t, c, http.MethodPut, p.URL+"/b/1", "one")
+	require.Error(t, err)
+	assert.True(t, isReset(err), "%v", err)
+	require.Len(t, got, 1, "the target got the request")
+	assert.Equal(t, "one", (<-got).body)
+
+	status, body, err := do(t, c, http.MethodPut, p.URL+"/b/2", "two")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "ok /b/2", body)
+	assert.Equal(t, Stats{Requests: 2, Forwarded: 2, LostAnswers: 1}, p.Stats())
+}
+
+func TestLoseAnswerOfATargetThatIsDown(t *testing.T) {
+	backend, _ := startBackend(t)
+	p := startProxy(t, backend.URL, Options{Faults: Faults{LoseAnswer: Fault{First: 1}}})
+	backend.Close()
+
+	_, _, err := do(t, newClient(t), http.MethodPut, p.URL+"/b/1", "x")
+	require.Error(t, err)
+	assert.True(t, isReset(err), "%v", err)
+	assert.Equal(t, Stats{Requests: 1, Forwarded: 1, ForwardErrors: 1}, p.Stats(), "no answer to lose")
+}
+
 func TestDelay(t *testing.T) {
 	backend, _ := startBackend(t)
 	p := startProxy(t, backend.URL, Options{Faults: Faults{Delay: Fault{First: 1}, DelayBy: 150 * time.Millisecond}})

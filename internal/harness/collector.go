@@ -32,11 +32,21 @@ type Collector struct {
 // CollectorEnv holds what a collector config needs from its surroundings; StartCollector
 // exports it as AUDITSHIP_* environment variables.
 type CollectorEnv struct {
-	S3       *S3Server
-	Bucket   string
-	StateDir string
+	S3 *S3Server
+	// S3Endpoint, when set, is the endpoint the collector writes to instead of S3's own: a
+	// fault proxy in front of it, say.
+	S3Endpoint string
+	Bucket     string
+	StateDir   string
 	// Extra variables, NAME=value.
 	Extra []string
+}
+
+func (env CollectorEnv) s3Endpoint() string {
+	if env.S3Endpoint != "" {
+		return env.S3Endpoint
+	}
+	return env.S3.Endpoint
 }
 
 // collectorStartTries bounds the starts StartCollector makes when a port it picked was taken
@@ -76,7 +86,7 @@ func startCollector(ctx context.Context, bin, configPath, logPath string, env Co
 		"AUDITSHIP_PPROF_PORT=" + strconv.Itoa(ports[4]),
 		"AUDITSHIP_STATE_DIR=" + env.StateDir,
 		"AUDITSHIP_BUCKET=" + env.Bucket,
-		"AUDITSHIP_S3_ENDPOINT=" + env.S3.Endpoint,
+		"AUDITSHIP_S3_ENDPOINT=" + env.s3Endpoint(),
 		"AUDITSHIP_S3_ACCESS_KEY=" + env.S3.AccessKey,
 		"AUDITSHIP_S3_SECRET_KEY=" + env.S3.SecretKey,
 	}, env.Extra...)
@@ -112,6 +122,9 @@ type PostResult struct {
 	Status   int
 	Body     string
 	Accepted int
+	// RetryAfter is the wait a 503 asks for (its Retry-After header, in whole seconds); zero
+	// when the answer gives none.
+	RetryAfter time.Duration
 }
 
 // PostFile posts a sample file to the auditlog receiver: .ndjson as application/x-ndjson,
@@ -150,6 +163,9 @@ func PostTo(ctx context.Context, url string, header http.Header, body []byte) (P
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	res := PostResult{Status: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		res.RetryAfter = time.Duration(secs) * time.Second
+	}
 	var parsed struct {
 		Accepted int `json:"accepted"`
 	}
