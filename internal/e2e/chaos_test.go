@@ -52,18 +52,11 @@ var chaosTenants = []string{"acme", "globex", "initech", "umbrella", chaosLateTe
 // answered 200 at most once, nothing unsent may appear, and no planted credential.
 func TestChaos(t *testing.T) {
 	seed := chaosSeed(t)
-	root, err := harness.ModuleRoot()
-	require.NoError(t, err)
-	collectorBin := collectorBinary(t, root)
-	versitygwBin, err := harness.FindVersitygw()
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), chaosWindow+chaosDelivery+30*time.Second)
 	defer cancel()
 	dir := chaosDir(t)
 
-	s3, err := harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
-	require.NoError(t, err)
-	defer func() { _ = s3.Stop(10 * time.Second) }()
+	root, collectorBin, s3 := setUp(ctx, t, dir)
 	require.NoError(t, s3.CreateBucket(ctx, bucket))
 	proxy, err := faultproxy.Start(s3.Endpoint, faultproxy.Options{Seed: seed})
 	require.NoError(t, err)

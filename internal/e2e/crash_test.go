@@ -20,17 +20,10 @@ import (
 // are being closed and uploaded. After a last restart, every event the receiver answered 2xx
 // for must be in S3 exactly once.
 func TestKillNineLosesNothing(t *testing.T) {
-	root, err := harness.ModuleRoot()
-	require.NoError(t, err)
-	collectorBin := collectorBinary(t, root)
-	versitygwBin, err := harness.FindVersitygw()
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	s3, err := harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
-	require.NoError(t, err)
-	defer func() { _ = s3.Stop(10 * time.Second) }()
+	root, collectorBin, s3 := setUp(ctx, t, dir)
 	require.NoError(t, s3.CreateBucket(ctx, bucket))
 	config := filepath.Join(root, "testdata", "crash.yaml")
 	env := func(flush string) harness.CollectorEnv {

@@ -45,18 +45,11 @@ const (
 var keyPattern = regexp.MustCompile(`^auditlog/default/(acme|globex|initech)/[0-9]{14}\.json$`)
 
 func TestCollectorDeliversSamplesToS3(t *testing.T) {
-	root, err := harness.ModuleRoot()
-	require.NoError(t, err)
-	collectorBin := collectorBinary(t, root)
-	versitygwBin, err := harness.FindVersitygw()
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 
-	s3, err := harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, s3.Stop(10*time.Second)) }()
+	root, collectorBin, s3 := setUp(ctx, t, dir)
 	require.NoError(t, s3.CreateBucket(ctx, bucket))
 
 	col, err := harness.StartCollector(ctx, collectorBin, filepath.Join(root, "testdata", "demo.yaml"), filepath.Join(dir, "collector.log"), harness.CollectorEnv{
@@ -182,4 +175,20 @@ func collectorBinary(t *testing.T, root string) string {
 		t.Fatalf("%s not found (%v): run `make build` or use `make test`", path, err)
 	}
 	return path
+}
+
+// setUp starts what every end-to-end test needs: versitygw with its data under dir, stopped
+// when the test ends. It returns the module root, the collector binary (collectorBinary) and
+// the S3 server.
+func setUp(ctx context.Context, t *testing.T, dir string) (root, collectorBin string, s3 *harness.S3Server) {
+	t.Helper()
+	root, err := harness.ModuleRoot()
+	require.NoError(t, err)
+	collectorBin = collectorBinary(t, root)
+	versitygwBin, err := harness.FindVersitygw()
+	require.NoError(t, err)
+	s3, err = harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s3.Stop(10 * time.Second) })
+	return root, collectorBin, s3
 }

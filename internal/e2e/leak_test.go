@@ -159,19 +159,12 @@ func otlpJSON(t *testing.T, name string, attrs map[string]string, body string) [
 // out anywhere: the receivers' answers, the collector's log, its metrics, the S3 objects, or
 // the files of its spool and persistent queue (which hold events after mask).
 func TestNoSecretLeaves(t *testing.T) {
-	root, err := harness.ModuleRoot()
-	require.NoError(t, err)
-	collectorBin := collectorBinary(t, root)
-	versitygwBin, err := harness.FindVersitygw()
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	secrets := &secretPlanter{origin: map[string]string{}}
 
-	s3, err := harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
-	require.NoError(t, err)
-	defer func() { _ = s3.Stop(10 * time.Second) }()
+	root, collectorBin, s3 := setUp(ctx, t, dir)
 	require.NoError(t, s3.CreateBucket(ctx, leakBucket))
 	require.NoError(t, s3.CreateBucket(ctx, leakDeniedBucket))
 	// A writer whose secret key is planted too: it may appear in no log line or error.

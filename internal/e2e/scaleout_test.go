@@ -51,17 +51,10 @@ var scaleOutTenants = []string{"acme", "globex", "initech", "umbrella", "hooli"}
 // {unique}) replicas closing a batch of one tenant in the same second do pick the same name;
 // then the conditional write refuses the second, which moves on to the next second's name.
 func TestScaleOut(t *testing.T) {
-	root, err := harness.ModuleRoot()
-	require.NoError(t, err)
-	collectorBin := collectorBinary(t, root)
-	versitygwBin, err := harness.FindVersitygw()
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	s3, err := harness.StartS3(ctx, versitygwBin, filepath.Join(dir, "s3"))
-	require.NoError(t, err)
-	defer func() { _ = s3.Stop(10 * time.Second) }()
+	_, collectorBin, s3 := setUp(ctx, t, dir)
 	require.NoError(t, s3.CreateUser(ctx, scaleOutWriterKey, scaleOutWriterSecret))
 
 	for _, tc := range []struct {
