@@ -165,22 +165,23 @@ func (p *ocsfProcessor) unknownOption(label string) metric.AddOption {
 // Values never appear, and neither does a name that may hold a credential (mayHoldCredential):
 // this processor runs before mask.
 func (p *ocsfProcessor) noteUnknown(name string) string {
-	withheld := mayHoldCredential(name)
 	if len(name) > maxLoggedNameLen {
 		name = name[:maxLoggedNameLen] + "..."
 	}
 	p.unknownMu.Lock()
 	defer p.unknownMu.Unlock()
-	if withheld {
+	if _, ok := p.unknownNames[name]; ok {
+		// Checked when first seen: a withheld name is never tracked.
+		return name
+	}
+	// What is checked is what would be logged: a name cut short shows nothing past the cut.
+	if mayHoldCredential(name) {
 		if !p.withheldSeen {
 			p.withheldSeen = true
 			p.logger.Warn("an event name in no OCSF table looks as if it holds a credential (a long run of letters mixed with digits, or characters event names do not use); such names are counted as \"other\" and never logged",
 				zap.Int("name_length", len(name)))
 		}
 		return metadata.AttrValueOther
-	}
-	if _, ok := p.unknownNames[name]; ok {
-		return name
 	}
 	if len(p.unknownNames) >= maxUnknownNames {
 		if !p.unknownFull {
