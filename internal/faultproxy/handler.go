@@ -107,11 +107,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case f.slowDown:
 		writeSlowDown(w, r, f.retryAfter, f.requestID)
 	case f.loseAnswer:
-		p.mu.Lock()
-		p.stats.Forwarded++
-		p.mu.Unlock()
 		sink := &answerSink{header: http.Header{}}
-		p.forwarder.ServeHTTP(sink, r)
+		p.forward(sink, r)
 		if sink.status != 0 {
 			p.mu.Lock()
 			p.stats.LostAnswers++
@@ -119,11 +116,16 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		resetRequest(w)
 	default:
-		p.mu.Lock()
-		p.stats.Forwarded++
-		p.mu.Unlock()
-		p.forwarder.ServeHTTP(w, r)
+		p.forward(w, r)
 	}
+}
+
+// forward counts r as forwarded and sends it to the target, its answer to w.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.stats.Forwarded++
+	p.mu.Unlock()
+	p.forwarder.ServeHTTP(w, r)
 }
 
 // rewrite sends the request to the target as it came: same Host (SigV4 signs it), same
