@@ -3,6 +3,8 @@ package auditevent
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/auditship/auditship/internal/credential"
 )
 
 // Keys of GoodData entries: eventName marks one. The camelCase events of Airkit call their
@@ -118,6 +120,13 @@ func moveToGoodDataBody(key string, v *fieldValue, lr plog.LogRecord) error {
 	return nil
 }
 
+// errInDetailsToo refuses key, found both in the entry and in its details. Any key may come
+// here, so one that looks like a credential is not named (the answer and the log would carry
+// it); the line or index of the event still points the sender at it.
 func errInDetailsToo(key string) *FieldError {
-	return fieldErr(key, "is both a field of the entry and an entry of "+GoodDataDetailsKey+"; one of the two would be lost")
+	const reason = "is both a field of the entry and an entry of " + GoodDataDetailsKey + "; one of the two would be lost"
+	if credential.InName(key) {
+		return fieldErr("", "a key that looks like a credential (not named here) "+reason)
+	}
+	return fieldErr(key, reason)
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/auditship/auditship/internal/credential"
 	"github.com/auditship/auditship/processor/ocsfprocessor/internal/metadata"
 )
 
@@ -162,7 +163,7 @@ func (p *ocsfProcessor) unknownOption(label string) metric.AddOption {
 // noteUnknown returns the label an unknown name is counted under: the name itself for the first
 // maxUnknownNames distinct names, "other" after. The first time a name is seen it is logged, so
 // that an operator learns which names to add under `events` without a log line per record.
-// Values never appear, and neither does a name that may hold a credential (mayHoldCredential):
+// Values never appear, and neither does a name that may hold a credential (credential.InName):
 // this processor runs before mask.
 func (p *ocsfProcessor) noteUnknown(name string) string {
 	if len(name) > maxLoggedNameLen {
@@ -175,7 +176,7 @@ func (p *ocsfProcessor) noteUnknown(name string) string {
 		return name
 	}
 	// What is checked is what would be logged: a name cut short shows nothing past the cut.
-	if mayHoldCredential(name) {
+	if credential.InName(name) {
 		if !p.withheldSeen {
 			p.withheldSeen = true
 			p.logger.Warn("an event name in no OCSF table looks as if it holds a credential (a long run of letters mixed with digits, or characters event names do not use); such names are counted as \"other\" and never logged",
@@ -200,34 +201,4 @@ func (p *ocsfProcessor) noteUnknown(name string) string {
 			zap.String("event_name", name))
 	}
 	return name
-}
-
-// credentialRun is the shortest run of letters and digits, holding both, that mayHoldCredential
-// takes for a credential: tokens and keys are 16 or more of them (an AWS access key id 20, a
-// GitHub token 36, a JWT's segments more), where the words of event names are shorter or hold
-// no digit.
-const credentialRun = 16
-
-// mayHoldCredential reports whether an event name may hold a credential pasted into it. Event
-// names are words of letters and digits joined by _ . - : / or spaces (USER_LOGIN,
-// workspace.create, PutBucketPolicy); a name holding any other byte (= @ + " and the like), or
-// a run of credentialRun letters and digits mixing both, is taken for one that may.
-func mayHoldCredential(name string) bool {
-	run, letters, digits := 0, false, false
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c >= 0x80:
-			run, letters = run+1, true
-		case '0' <= c && c <= '9':
-			run, digits = run+1, true
-		case c == '_' || c == '.' || c == '-' || c == ':' || c == '/' || c == ' ':
-			run, letters, digits = 0, false, false
-		default:
-			return true
-		}
-		if run >= credentialRun && letters && digits {
-			return true
-		}
-	}
-	return false
 }
