@@ -183,6 +183,11 @@ func classifyAPIError(f *Failure, message string, header http.Header) {
 			f.Kind, f.Missing = Throttled, ""
 		}
 		return
+	case code == "Forbidden":
+		// The SDK's name for a 403 that carried no S3 error (a proxy's page, or a body lost on
+		// the way): nothing says whether the policy or the credentials refused.
+		f.Kind, f.Missing = Permanent, deniedWithoutCode(f.Operation)
+		return
 	case accessDenied[code]:
 		f.Kind, f.Missing = Permanent, deniedPermission(f.Operation, message)
 		return
@@ -217,7 +222,7 @@ func classifyStatus(f *Failure) {
 	case s >= 500, s == http.StatusRequestTimeout, s == http.StatusConflict:
 		f.Kind = Transient
 	case s == http.StatusForbidden:
-		f.Kind, f.Missing = Permanent, deniedPermission(f.Operation, "")
+		f.Kind, f.Missing = Permanent, deniedWithoutCode(f.Operation)
 	case s == http.StatusNotFound:
 		f.Kind, f.Missing = Permanent, fixNoBucket
 	case s == http.StatusMovedPermanently:
@@ -248,6 +253,16 @@ func deniedPermission(op, message string) string {
 		return p
 	}
 	return ""
+}
+
+// deniedWithoutCode is what a 403 that names no S3 error most likely lacks: the permission, or,
+// as S3 would have said with SignatureDoesNotMatch or InvalidAccessKeyId, valid credentials.
+func deniedWithoutCode(op string) string {
+	const credentials = "valid credentials (the answer named no S3 error, so a wrong access key or secret cannot be ruled out)"
+	if p := deniedPermission(op, ""); p != "" {
+		return p + ", or " + credentials
+	}
+	return credentials
 }
 
 func mentionsChecksum(message string) bool {

@@ -27,6 +27,7 @@ func TestClassifyAnswers(t *testing.T) {
 		header      map[string]string
 		sse         SSE
 		html        bool // answered by a proxy, not S3: no XML error
+		empty       bool // no body at all
 		wantKind    Kind
 		wantCode    string
 		wantRetry   time.Duration
@@ -69,7 +70,10 @@ func TestClassifyAnswers(t *testing.T) {
 			wantKind: Permanent, wantCode: "InvalidArgument", wantMissing: fixChecksum},
 		{name: "502 from a proxy", status: 502, html: true, wantKind: Transient, wantCode: "BadGateway"},
 		{name: "503 from a proxy", status: 503, html: true, wantKind: Throttled, wantCode: "ServiceUnavailable"},
-		{name: "403 from a proxy", status: 403, html: true, wantKind: Permanent, wantCode: "Forbidden", wantMissing: "s3:PutObject"},
+		{name: "403 from a proxy", status: 403, html: true, wantKind: Permanent, wantCode: "Forbidden",
+			wantMissing: "s3:PutObject, or valid credentials (the answer named no S3 error, so a wrong access key or secret cannot be ruled out)"},
+		{name: "403 whose body was lost", status: 403, empty: true, wantKind: Permanent, wantCode: "Forbidden",
+			wantMissing: "s3:PutObject, or valid credentials (the answer named no S3 error, so a wrong access key or secret cannot be ruled out)"},
 		{name: "unknown 400", status: 400, code: "Weird", wantKind: Permanent, wantCode: "Weird"},
 	}
 	for _, tt := range tests {
@@ -78,6 +82,10 @@ func TestClassifyAnswers(t *testing.T) {
 			f.setFault(func(w http.ResponseWriter, r *http.Request, op, _ string) bool {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
+				}
+				if tt.empty {
+					w.WriteHeader(tt.status)
+					return true
 				}
 				if tt.html {
 					w.Header().Set("Content-Type", "text/html")
@@ -213,4 +221,27 @@ func TestKindString(t *testing.T) {
 	assert.Equal(t, "throttled", Throttled.String())
 	assert.Equal(t, "permanent", Permanent.String())
 	assert.Equal(t, "kind(9)", Kind(9).String())
+}
+
+// TestClassifyStatusAlone covers answers that carried no error the SDK could read, decided by
+// their HTTP status.
+func TestClassifyStatusAlone(t *testing.T) {
+	for _, tt := range []struct {
+		status      int
+		op          string
+		wantKind    Kind
+		wantMissing string
+	}{
+		{503, "PutObject", Throttled, ""},
+		{500, "PutObject", Transient, ""},
+		{404, "PutObject", Permanent, fixNoBucket},
+		{403, "PutObject", Permanent, "s3:PutObject, or valid credentials (the answer named no S3 error, so a wrong access key or secret cannot be ruled out)"},
+		{403, "Unknown", Permanent, "valid credentials (the answer named no S3 error, so a wrong access key or secret cannot be ruled out)"},
+		{400, "PutObject", Permanent, ""},
+	} {
+		f := Failure{Status: tt.status, Operation: tt.op}
+		classifyStatus(&f)
+		assert.Equal(t, tt.wantKind, f.Kind, "%d %s", tt.status, tt.op)
+		assert.Equal(t, tt.wantMissing, f.Missing, "%d %s", tt.status, tt.op)
+	}
 }
