@@ -129,7 +129,7 @@ pgo: $(COLLECTOR) $(VERSITYGW)
 	mv .run/pgo.pprof $(PGO_PROFILE)
 
 lint: $(STATICCHECK)
-	@unformatted=$$(gofmt -l receiver processor exporter internal cmd deploy); \
+	@unformatted=$$(gofmt -l receiver processor exporter extension internal cmd deploy); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
